@@ -1,0 +1,45 @@
+# Two commands do all set-up: `make run` and `make test`.
+# Both (re)create .venv from uv.lock; uv itself is bootstrapped with pip when missing.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.9
+UV_BOOT := .uv-boot
+UV := $(shell command -v uv 2>/dev/null || echo $(UV_BOOT)/bin/uv)
+VENV := .venv
+PY := $(VENV)/bin/python
+export ZENML_ANALYTICS_OPT_IN := false
+export ZENML_ENABLE_RICH_TRACEBACK := false
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test lint venv dashboard bench clean help
+
+help:
+	@echo "make run   - train, evaluate and promote a model on the embedded default stack (python run.py)"
+	@echo "make test  - run the test suite (unit, pipeline, service, stack, browser)"
+	@echo "make lint  - ruff"
+	@echo "make dashboard - start the local ZenML dashboard"
+
+$(UV_BOOT)/bin/uv:
+	@echo ">> bootstrapping uv $(UV_VERSION) with pip into $(UV_BOOT)/"
+	$(PYTHON) -m venv $(UV_BOOT)
+	$(UV_BOOT)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+venv: $(if $(filter $(UV_BOOT)/bin/uv,$(UV)),$(UV_BOOT)/bin/uv)
+	@$(UV) sync --frozen --python $(PYTHON) --quiet
+	@echo ">> .venv is in sync with uv.lock"
+
+run: venv
+	$(PY) run.py $(ARGS)
+
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check . || true
+
+dashboard: venv
+	$(PY) run.py dashboard
+
+clean:
+	rm -rf $(VENV) $(UV_BOOT) .pytest_cache .ruff_cache

@@ -1,0 +1,31 @@
+"""Names shared by training, deployment, serving and monitoring (one place each)."""
+
+from __future__ import annotations
+
+#: The one ZenML Model (Model Control Plane) this project trains and promotes.
+MODEL_NAME = "road_accident_severity"
+MODEL_LICENSE = "Licence Ouverte 2.0 (data: ONISR BAAC); code: MIT"
+MODEL_DESCRIPTION = (
+    "Probability that a road user involved in a French injury road accident is killed or "
+    "hospitalised (BAAC grav in {2, 3}), from the situation coded as in the BAAC files."
+)
+MODEL_TAGS = ("baac", "road-safety", "tabular", "classification")
+
+#: Artifact names attached to each model version.
+ARTIFACT_MODEL = "severity_model"  # the sklearn Pipeline (raw BAAC inputs -> probability)
+ARTIFACT_TRAIN_FEATURES = "train_features"  # model-input frame the model was trained on (+ target)
+ARTIFACT_TEST_FEATURES = "test_features"
+ARTIFACT_SPLIT = "split_assignment"
+ARTIFACT_METRICS = "test_metrics"
+
+#: Metadata keys logged on the model version.
+META_THRESHOLD = "threshold"
+META_METRICS = "metrics"
+META_FEATURES = "feature_columns"
+META_DATA = "data_summary"
+META_PROMOTION = "promotion"
+META_MONITORING = "monitoring"
+
+#: BentoML model-store name of the exported production model.
+BENTO_MODEL_NAME = "road_accident_severity"
+BENTO_SERVICE_NAME = "road_accident_severity"
