@@ -36,7 +36,6 @@ test: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check . || true
 
 dashboard: venv
 	$(PY) run.py dashboard

@@ -1,0 +1,83 @@
+"""Where a monitoring batch comes from: BAAC files of another period, the service's
+prediction log, or a ready feature file.
+
+Every source goes through the same code as training (``load_years`` ->
+``build_user_table``) or the service's own log reader, so the batch has exactly the
+columns and types the model was trained on; the monitoring code then checks them
+(missing / unexpected columns are an error naming them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from accidents.errors import DataError
+from accidents.features import TARGET, accident_level_table, build_user_table
+from accidents.loader import load_years
+from accidents.monitoring import PREDICTION
+
+
+def batch_from_baac(
+    data_dir: Path,
+    years: Sequence[int],
+    months: Sequence[int] | None = None,
+    target: str = "user",
+) -> pd.DataFrame:
+    """Feature rows (with labels) of ``years`` (optionally only ``months``) from BAAC files."""
+    tables = load_years(Path(data_dir), list(years))
+    users, _ = build_user_table(tables)
+    frame = accident_level_table(users) if target == "accident" else users
+    if months:
+        wanted = sorted({int(m) for m in months})
+        bad = [m for m in wanted if not 1 <= m <= 12]
+        if bad:
+            raise DataError(f"months must be 1-12, got {bad}")
+        frame = frame[frame["mois"].isin(wanted)].reset_index(drop=True)
+        if frame.empty:
+            raise DataError(f"{data_dir}: no accident in months {wanted} of {list(years)}")
+    return frame
+
+
+def batch_from_prediction_log(path: Path) -> pd.DataFrame:
+    """The service's logged inputs, with the logged probability as the prediction column.
+
+    No labels: the log records what was asked, not what happened, so only data drift and
+    the drift of the model's output can be measured.
+    """
+    from accidents.prediction_log import read_prediction_log
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: prediction log not found (the service writes it to "
+                        f"$ACCIDENTS_PREDICTION_LOG, default outputs/predictions/predictions.jsonl)")
+    frame = read_prediction_log(path)
+    if frame.empty:
+        raise DataError(f"{path}: the prediction log has no record")
+    # the log's "severe" is the service's *predicted* class, not the outcome: never a label
+    frame = frame.rename(columns={"probability": PREDICTION, TARGET: "severe_predicted"})
+    return frame.drop(columns=[c for c in ("ts", "request_id") if c in frame.columns])
+
+
+def batch_from_file(path: Path) -> pd.DataFrame:
+    """A feature table written by a user (CSV with ``;`` or ``,``, or Parquet).
+
+    Codes are read as numbers and ``hrmn`` as text, like the training table.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: batch file not found")
+    if path.suffix.lower() == ".parquet":
+        frame = pd.read_parquet(path)
+    elif path.suffix.lower() in (".csv", ".txt"):
+        frame = pd.read_csv(path, sep=None, engine="python", dtype={"hrmn": str})
+    else:
+        raise DataError(f"{path}: expected a .csv or .parquet feature table, got {path.suffix!r}")
+    if TARGET in frame.columns:
+        frame[TARGET] = pd.to_numeric(frame[TARGET], errors="coerce")
+        if frame[TARGET].isna().any() or not frame[TARGET].isin((0, 1)).all():
+            raise DataError(f"{path}: column {TARGET!r} must hold 0/1 labels")
+        frame[TARGET] = frame[TARGET].astype("int64")
+    return frame

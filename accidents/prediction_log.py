@@ -1,0 +1,127 @@
+"""The service's prediction log: JSON Lines, one record per prediction (docs/CONTRACTS.md).
+
+Record: ``{"ts", "request_id", "model_version", "inputs": {MODEL_INPUT_COLUMNS},
+"probability", "severe"}``. The service appends, the monitoring pipeline reads it back as
+"current" data with ``read_prediction_log``.
+
+Why the writer builds the lines itself: it runs inside the batch handler, so a batch is
+serialised with one vectorised ``DataFrame.to_json`` call and written with one ``write``
+on a file opened in append mode (several worker processes may share the file; on a local
+filesystem one ``O_APPEND`` write is not interleaved with another).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from accidents.errors import DataError
+from accidents.features import FLOAT_INPUTS, MODEL_INPUT_COLUMNS
+
+LOG_ENV = "ACCIDENTS_PREDICTION_LOG"
+DEFAULT_LOG_PATH = Path("outputs/predictions/predictions.jsonl")
+RECORD_KEYS = ("ts", "request_id", "model_version", "inputs", "probability", "severe")
+
+
+def log_path() -> Path:
+    """Where predictions are logged: ``$ACCIDENTS_PREDICTION_LOG`` or the default path."""
+    return Path(os.environ.get(LOG_ENV) or DEFAULT_LOG_PATH)
+
+
+class PredictionLogWriter:
+    """Appends prediction records to a JSON Lines file (thread- and process-safe appends)."""
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path is not None else log_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._lock = threading.Lock()
+
+    def write(self, inputs: pd.DataFrame, probabilities: np.ndarray, severe: np.ndarray,
+              request_ids: Sequence[str], model_version: str, ts: datetime | None = None) -> int:
+        """Append one record per row of ``inputs``; returns the number of records written."""
+        n = len(inputs)
+        if n == 0:
+            return 0
+        if not (len(probabilities) == len(severe) == len(request_ids) == n):
+            raise ValueError("inputs, probabilities, severe and request_ids differ in length")
+        stamp = (ts or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        head = f'{{"ts":"{stamp}","model_version":{json.dumps(model_version)},"request_id":"'
+        input_lines = inputs[list(MODEL_INPUT_COLUMNS)].to_json(
+            orient="records", lines=True, double_precision=15
+        ).splitlines()
+        parts = [
+            f'{head}{rid}","inputs":{inp},"probability":{p!r},"severe":{"true" if s else "false"}}}\n'
+            for rid, inp, p, s in zip(request_ids, input_lines, probabilities.tolist(),
+                                      severe.tolist(), strict=True)
+        ]
+        data = "".join(parts).encode("utf-8")
+        with self._lock:
+            written = 0
+            while written < len(data):  # a regular file takes it in one go; loop for safety
+                written += os.write(self._fd, data[written:])
+        return n
+
+    def close(self) -> None:
+        """Close the file (the service calls this on shutdown)."""
+        os.close(self._fd)
+
+
+def read_prediction_log(path: Path | str) -> pd.DataFrame:
+    """The log as a frame: ``MODEL_INPUT_COLUMNS`` + probability, severe, model_version, ts, request_id.
+
+    Dtypes follow the feature table (int64 codes, float64 ``an_nais``/``vma``/``nbv`` with
+    NaN, str ``hrmn``) so monitoring compares it with training features directly. Raises
+    ``DataError`` naming the file and line for a missing file or a malformed line.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"prediction log {path} does not exist (set {LOG_ENV} or serve the model first)")
+    inputs: list[dict] = []
+    meta: list[tuple] = []
+    with path.open(encoding="utf-8") as handle:
+        for lineno, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+            if not isinstance(rec, dict):
+                raise DataError(f"{path}:{lineno}: expected a JSON object, got {type(rec).__name__}")
+            missing = [k for k in RECORD_KEYS if k not in rec]
+            if missing:
+                raise DataError(f"{path}:{lineno}: record lacks key(s) {missing}; expected {list(RECORD_KEYS)}")
+            row = rec["inputs"]
+            if not isinstance(row, dict):
+                raise DataError(f"{path}:{lineno}: 'inputs' must be an object of model inputs")
+            absent = [c for c in MODEL_INPUT_COLUMNS if c not in row]
+            if absent:
+                raise DataError(f"{path}:{lineno}: 'inputs' lacks column(s) {absent}")
+            prob = rec["probability"]
+            if not isinstance(prob, int | float) or not 0.0 <= prob <= 1.0:
+                raise DataError(f"{path}:{lineno}: probability {prob!r} is not a number in [0, 1]")
+            inputs.append(row)
+            meta.append((float(prob), bool(rec["severe"]), str(rec["model_version"]),
+                         rec["ts"], str(rec["request_id"])))
+    frame = pd.DataFrame(inputs, columns=list(MODEL_INPUT_COLUMNS))
+    for col in MODEL_INPUT_COLUMNS:
+        if col == "hrmn":
+            frame[col] = frame[col].astype(str)
+        elif col in FLOAT_INPUTS:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        else:
+            try:
+                frame[col] = frame[col].astype("int64")
+            except (TypeError, ValueError):
+                raise DataError(f"{path}: column {col!r} of 'inputs' has non-integer values") from None
+    extra = pd.DataFrame(meta, columns=["probability", "severe", "model_version", "ts", "request_id"])
+    extra["ts"] = pd.to_datetime(extra["ts"], utc=True, format="ISO8601")
+    return pd.concat([frame, extra], axis=1)

@@ -1,0 +1,271 @@
+"""``run.py monitor`` and ``run.py simulate``: drift monitoring and continuous training.
+
+``monitor`` compares the production model version's training features with a new batch
+(BAAC files of another period, the service's prediction log, a feature file, or a
+synthetic year with a chosen shift), writes the Evidently reports (ZenML artifacts and
+HTML files whose paths are printed), logs the figures on the production version and ends
+with the retrain decision and its reason.
+
+``run_monitoring(profile, source, **overrides)`` is the same as a function (the
+simulation and the tests call it). ``simulate`` lives in cli/monitor_simulate.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from accidents.config import DEFAULT_PROFILE, Config, load_config, parse_set_option, resolve_path
+from accidents.errors import ConfigError, DataError, UserError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from cli.train import add_config_argument
+
+    parser = subparsers.add_parser(
+        "monitor", help="drift + performance of the production model on a new batch (Evidently)",
+        description="Run the ZenML monitoring pipeline: reference = the production model version's "
+                    "training features; current = one of the sources below. Writes the Evidently "
+                    "HTML reports, logs the figures on the production version and prints the "
+                    "retrain decision.",
+    )
+    add_config_argument(parser)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--current-dir", type=Path, metavar="DIR",
+                        help="BAAC files of another period (<table>-<year>.csv); needs --years")
+    source.add_argument("--prediction-log", type=Path, metavar="PATH",
+                        help="the service's prediction log (JSON Lines; no labels)")
+    source.add_argument("--current-file", type=Path, metavar="PATH",
+                        help="a feature table (.csv or .parquet) with the model input columns "
+                             "(and optionally severe)")
+    source.add_argument("--synthetic-year", type=int, metavar="YEAR",
+                        help="generate a SYNTHETIC year as the batch (see --shift)")
+    parser.add_argument("--years", type=int, nargs="+", metavar="YEAR",
+                        help="years to read from --current-dir")
+    parser.add_argument("--months", type=int, nargs="+", metavar="MONTH",
+                        help="only these months (1-12) of --current-dir / --synthetic-year")
+    parser.add_argument("--shift", action="append", default=[], metavar="COLUMN=STRENGTH",
+                        help="with --synthetic-year: move STRENGTH (0-1] of the rows of COLUMN to "
+                             "an unusual distribution (repeatable)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a profile value, e.g. --set monitoring.drift_share_threshold=0.1")
+    parser.set_defaults(handler=handle)
+
+    from cli.monitor_simulate import register as register_simulate
+
+    register_simulate(subparsers)
+
+
+def parse_shift(items: list[str]) -> dict[str, float]:
+    """``["vma=0.8", "atm=0.5"]`` -> ``{"vma": 0.8, "atm": 0.5}`` (ConfigError naming the bad item)."""
+    shift: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            shift[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f"--shift expects COLUMN=STRENGTH (e.g. vma=0.8), got {item!r}") from None
+    return shift
+
+
+def source_from_args(args: argparse.Namespace, config: Config) -> dict[str, Any]:
+    """The pipeline's ``source`` parameter from the command-line options."""
+    if args.shift and args.synthetic_year is None:
+        raise ConfigError("--shift only applies to --synthetic-year")
+    if args.current_dir is not None:
+        if not args.years:
+            raise ConfigError("--current-dir needs --years (which years' files to read)")
+        return baac_source(args.current_dir, args.years, args.months, config.target)
+    if args.years:
+        raise ConfigError("--years only applies to --current-dir")
+    if args.prediction_log is not None:
+        return {"kind": "prediction_log", "path": str(args.prediction_log.resolve())}
+    if args.current_file is not None:
+        return {"kind": "file", "path": str(args.current_file.resolve())}
+    return synthetic_source(config, args.synthetic_year, parse_shift(args.shift), args.months)
+
+
+def baac_source(folder: Path, years: list[int], months: list[int] | None, target: str) -> dict[str, Any]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: directory of current BAAC files not found")
+    return {"kind": "baac", "dir": str(folder.resolve()), "years": [int(y) for y in years],
+            "months": [int(m) for m in months] if months else None, "target": target}
+
+
+def synthetic_source(config: Config, year: int, shift: dict[str, float],
+                     months: list[int] | None = None, quiet: bool = False) -> dict[str, Any]:
+    """Write (once) a synthetic year with ``shift`` and return it as a BAAC source."""
+    from accidents.synthetic import SYNTHETIC_NOTICE, write_synthetic
+    from accidents.synthetic_shift import validate_shift
+
+    try:
+        validate_shift(shift)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    slug = "-".join(f"{k}{v:g}" for k, v in sorted(shift.items())) or "noshift"
+    folder = (resolve_path(config.pipeline.outputs_dir) / "monitoring" / "synthetic"
+              / f"{year}-{slug}-n{config.data.n_accidents}-s{config.data.seed}-d{config.data.year_drift:g}")
+    if not (folder / f"usagers-{year}.csv").is_file():
+        write_synthetic(folder, [year], config.data.n_accidents, seed=config.data.seed,
+                        year_drift=config.data.year_drift, shift=shift or None)
+    if not quiet:
+        print(SYNTHETIC_NOTICE, flush=True)
+    source = baac_source(folder, [year], months, config.target)
+    source["synthetic_shift"] = shift
+    return source
+
+
+def handle(args: argparse.Namespace) -> int:
+    overrides: dict[str, Any] = dict(parse_set_option(o) for o in args.overrides)
+    config = load_config(args.config, overrides)
+    source = source_from_args(args, config)
+    result = run_monitoring(args.config, source, **overrides)
+    return 0 if result["status"] == "completed" else 1
+
+
+def source_label(source: dict[str, Any]) -> str:
+    """Short human description of a source (shown in reports, metadata and tables)."""
+    kind = source["kind"]
+    if kind == "baac":
+        months = f" months {source['months']}" if source.get("months") else ""
+        shift = source.get("synthetic_shift")
+        extra = f" (synthetic, shift {shift})" if shift else ""
+        return f"BAAC {source['dir']} years {source['years']}{months}{extra}"
+    if kind == "prediction_log":
+        return f"prediction log {source['path']}"
+    return f"feature file {source['path']}"
+
+
+def production_version() -> Any:
+    """The production model version, or a UserError saying how to get one."""
+    from zenml.client import Client
+    from zenml.enums import ModelStages
+
+    from accidents.constants import MODEL_NAME
+
+    try:
+        return Client().get_model_version(MODEL_NAME, ModelStages.PRODUCTION)
+    except KeyError:
+        raise UserError(f"no production version of model {MODEL_NAME!r} to monitor: train and "
+                        "promote one first (python run.py --config <profile>)") from None
+
+
+def run_monitoring(profile: str | Path = DEFAULT_PROFILE, source: dict[str, Any] | None = None,
+                   quiet: bool = False, **overrides: Any) -> dict[str, Any]:
+    """Run the monitoring pipeline on ``source``; returns figures, decision and file paths."""
+    if source is None:
+        raise ConfigError("run_monitoring needs a source (baac, prediction_log or file)")
+    config = load_config(profile, overrides)
+    from cli.stack_profiles import ensure_stack, prepare_zenml_env
+
+    prepare_zenml_env()
+    ensure_stack(config.stack)
+    from accidents.monitoring_config import MonitoringSettings
+
+    settings = MonitoringSettings.from_config(config.monitoring)
+    production = production_version()
+    from pipelines.monitoring import monitoring_pipeline
+
+    label = source_label(source)
+    try:
+        run = monitoring_pipeline(source=source, settings=settings.as_dict(), source_label=label)
+    except UserError:
+        raise
+    except Exception as exc:  # a step's UserError may arrive wrapped by the orchestrator
+        user_error = _find_user_error(exc)
+        if user_error is not None:
+            raise user_error from None
+        raise
+    result = collect(run, production, settings)
+    if not quiet:
+        print_summary(result)
+    return result
+
+
+def _find_user_error(exc: BaseException) -> UserError | None:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, UserError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def collect(run: Any, production: Any, settings: Any) -> dict[str, Any]:
+    """Read the run's outputs back from the ZenML store and write the HTML files."""
+    from zenml.client import Client
+
+    run = Client().get_pipeline_run(run.id)
+    step = run.steps["monitor_batch"]
+    summary = step.outputs["monitoring_summary"][0].load()
+    decision = run.steps["log_monitoring"].outputs["monitoring_decision"][0].load()
+    folder = resolve_path(settings.report_dir) / _safe(run.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, file_name in (("monitoring_drift_report", "drift_report.html"),
+                            ("monitoring_performance_report", "performance_report.html")):
+        path = folder / file_name
+        path.write_text(str(step.outputs[name][0].load()), encoding="utf-8")
+        paths[name] = str(path)
+    result = {
+        "status": str(getattr(run.status, "value", run.status)),
+        "run_id": str(run.id), "run_name": run.name,
+        "model_version": production.name, "model_version_number": production.number,
+        "source": summary["source"], "drift": summary["drift"],
+        "performance": summary.get("performance"), "decision": decision,
+        "retrain": bool(decision["retrain"]), "reason": decision["reason"],
+        "drift_report": paths["monitoring_drift_report"],
+        "performance_report": paths["monitoring_performance_report"],
+        "seconds": summary.get("seconds"), "outputs": str(folder),
+    }
+    (folder / "summary.json").write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    latest = resolve_path(settings.report_dir) / "latest.json"
+    latest.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    return result
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def print_summary(result: dict[str, Any]) -> None:
+    """The end-of-run block: drift figures, performance, decision, where the reports are."""
+    line = "=" * 78
+    drift = result["drift"]
+    print(f"\n{line}")
+    print(f"monitoring run {result['run_name']} ({result['status']}): production model version "
+          f"{result['model_version']} vs {result['source']}")
+    print(f"rows: reference {drift['n_reference']}, current {drift['n_current']}; tests: "
+          f"{', '.join(drift['methods'])}")
+    print(f"drift: {drift['n_drifted']} of {drift['n_monitored']} monitored features "
+          f"(share {drift['drift_share']:.3f})" + (f": {', '.join(drift['drifted_columns'])}"
+                                                    if drift["drifted_columns"] else ""))
+    top = sorted(drift["scores"].items(), key=lambda kv: -kv[1])[:5]
+    print("largest drift scores: " + ", ".join(f"{k} {v:.3f}" for k, v in top))
+    if drift.get("prediction_drift"):
+        p = drift["prediction_drift"]
+        print(f"model output drift: {p['method']} {p['score']:.3f} "
+              f"({'drifted' if p['drifted'] else 'stable'})")
+    perf = result.get("performance")
+    if perf:
+        cur, ref = perf["current"], perf["reference_test"]
+        print("performance (threshold {:.3f}):".format(perf["threshold"]))
+        for metric in ("roc_auc", "pr_auc", "f1_severe", "recall", "precision"):
+            a, b = cur.get(metric), ref.get(metric)
+            if a is not None and b is not None:
+                print(f"  {metric:<10} batch {a:.4f}   production test set {b:.4f}")
+    else:
+        print("performance: not measured (no labels in this batch)")
+    print(f"decision: {'RETRAIN' if result['retrain'] else 'no retrain'} - {result['reason']}")
+    print(f"drift report: {result['drift_report']}")
+    print(f"performance report: {result['performance_report']}")
+    print(f"figures logged on model version {result['model_version']} (metadata 'monitoring')")
+    print(line)

@@ -1,0 +1,60 @@
+"""The training pipeline: ingest -> validate -> features -> split -> train -> evaluate -> promote.
+
+Every output is an artifact of the run and, through the pipeline's ZenML ``Model``, is
+linked to the new model version (Model Control Plane). The experiment tracker name, when
+given, is attached to the train and evaluate steps (MLflow profile).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zenml import Model, pipeline
+
+from accidents import constants
+from steps.evaluate import evaluate_model
+from steps.features import build_features
+from steps.ingest import ingest_data
+from steps.promote import promote_model
+from steps.split import split_data
+from steps.train import train_model
+from steps.validate import validate_data
+
+PIPELINE_NAME = "training"
+
+
+def severity_model(description_suffix: str = "") -> Model:
+    """The one ZenML Model of the project (a new version per run)."""
+    return Model(
+        name=constants.MODEL_NAME,
+        license=constants.MODEL_LICENSE,
+        description=constants.MODEL_DESCRIPTION + description_suffix,
+        tags=list(constants.MODEL_TAGS),
+    )
+
+
+@pipeline(name=PIPELINE_NAME, model=severity_model())
+def training(
+    data: dict[str, Any],
+    fingerprint: str,
+    target: str,
+    split: dict[str, Any],
+    model: dict[str, Any],
+    gates: dict[str, float],
+    promotion: dict[str, Any],
+    experiment_tracker: str | None = None,
+) -> None:
+    """Train, evaluate and promote one model version from one profile's sections."""
+    caracteristiques, lieux, vehicules, usagers, load_report = ingest_data(data=data, fingerprint=fingerprint)
+    validate_data(caracteristiques, lieux, vehicules, usagers, years=data["years"])
+    table, data_summary = build_features(caracteristiques, lieux, vehicules, usagers, load_report, target=target,
+                           after="validate_data")
+    train, validation, test, _assignment = split_data(table, split=split)
+    trainer, evaluator = train_model, evaluate_model
+    if experiment_tracker:
+        trainer = train_model.with_options(experiment_tracker=experiment_tracker)
+        evaluator = evaluate_model.with_options(experiment_tracker=experiment_tracker)
+    fitted = trainer(train, model=model)
+    threshold, test_metrics, validation_metrics, *_plots = evaluator(fitted, validation, test)
+    promote_model(test, test_metrics, validation_metrics, threshold, data_summary, gates=gates,
+                  promotion=promotion)

@@ -1,0 +1,275 @@
+"""BentoML 1.4 service: P(severe) for a road user in a French injury road accident.
+
+Serves the model exported from the production ZenML model version (accidents/bento_export.py)
+with no ZenML import. Endpoints (all JSON):
+
+- ``POST /predict``        1..100 road users per request; adaptive batching merges
+                           concurrent requests into one model call (the online path).
+- ``POST /predict_batch``  1..10,000 road users in one model call (bulk scoring).
+- ``POST /model_info``     model version, threshold, metrics, features, training years.
+- ``GET /healthz /livez /readyz /metrics`` BentoML's health, readiness and Prometheus metrics.
+- ``GET /ui/``             the interactive page (labelled choices, no raw codes).
+
+Each answer carries the probability, the severe/not-severe decision at the model's
+threshold (chosen on validation at training time) and the model version; every prediction
+is appended to the prediction log read by the monitoring pipeline. When
+``ACCIDENTS_API_KEY`` is set, the prediction endpoints need it (``X-API-Key`` or
+``Authorization: Bearer``), health and metrics stay open.
+
+Performance choices (see docs/readme/serving.md for the measurements): the batch handler
+builds one DataFrame column-wise and logs a batch with one write; the dispatcher's latency
+budget is large enough that it queues instead of shedding load with 503 under bursts.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import bentoml
+import numpy as np
+from bentoml.validators import ContentType
+from pydantic import BaseModel, Field
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from accidents.constants import BENTO_MODEL_NAME, BENTO_SERVICE_NAME
+from accidents.prediction_log import PredictionLogWriter, log_path
+from accidents.serving_schema import RoadUser, form_spec, rows_to_frame
+
+WEB_DIR = Path(__file__).resolve().parent / "web"
+API_KEY_ENV = "ACCIDENTS_API_KEY"
+#: Adaptive batching: at most this many rows per model call, and the latency budget (ms)
+#: after which the dispatcher would answer 503. The budget is deliberately generous:
+#: under a burst the queue drains at the model's speed, and shedding requests that would
+#: have been answered within a second or two is worse than a slower answer.
+MAX_BATCH_SIZE = int(os.environ.get("ACCIDENTS_MAX_BATCH_SIZE", "256"))
+MAX_LATENCY_MS = int(os.environ.get("ACCIDENTS_MAX_LATENCY_MS", "10000"))
+MAX_ROWS_PREDICT = 100
+MAX_ROWS_BATCH = 10_000
+
+
+class BentoArgs(BaseModel):
+    """Build/serve arguments: ``bentoml build --arg model_tag=...`` pins the exported model."""
+
+    model_tag: str = f"{BENTO_MODEL_NAME}:latest"
+
+
+ARGS = bentoml.use_arguments(BentoArgs)
+JSON = ContentType("application/json")  # a fixed media type spares BentoML a schema walk per response
+
+
+class Prediction(BaseModel):
+    """The model's answer for one road user."""
+
+    probability: float = Field(description="Probability that the road user is killed or hospitalised (BAAC grav 2 or 3).")
+    severe: bool = Field(description="probability >= threshold: predicted killed or hospitalised.")
+    threshold: float = Field(description="Decision threshold of this model version (chosen on validation data).")
+    model_version: str = Field(description="ZenML model version that produced the answer.")
+    prediction_id: str = Field(description="Id of this prediction in the prediction log (request_id there).")
+
+
+class BatchPrediction(BaseModel):
+    """The model's answers for a batch, column-wise (row i of each list = input row i)."""
+
+    model_version: str = Field(description="ZenML model version that produced the answers.")
+    threshold: float = Field(description="Decision threshold of this model version.")
+    request_id: str = Field(description="Prediction ids in the log are '<request_id>-<row index>'.")
+    probability: list[float] = Field(description="P(severe) per input row.")
+    severe: list[bool] = Field(description="probability >= threshold, per input row.")
+
+
+class ModelInfo(BaseModel):
+    """Which model answers, and how it was trained and evaluated."""
+
+    service: str
+    model_tag: str = Field(description="BentoML model-store tag.")
+    zenml_model: str
+    model_version: str
+    threshold: float
+    metrics: dict[str, Any] = Field(description="Test metrics logged at training time.")
+    feature_columns: list[str]
+    data_years: list[int]
+    prediction_log: str
+
+
+class ApiKeyMiddleware:
+    """401 on the prediction endpoints unless the request carries the configured API key.
+
+    Why an ASGI middleware: it runs before any body is read or validated, costs one
+    dictionary lookup per request when no key is configured, and leaves the health,
+    readiness, metrics and page routes open for probes and scrapers.
+    """
+
+    def __init__(self, app: Any, protected: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.protected = frozenset(protected)
+        key = os.environ.get(API_KEY_ENV, "")
+        self.key = key.encode() if key else None
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if self.key is None or scope["type"] != "http" or scope["path"] not in self.protected:
+            await self.app(scope, receive, send)
+            return
+        given = b""
+        for name, value in scope["headers"]:
+            if name == b"x-api-key":
+                given = value
+            elif name == b"authorization" and value[:7].lower() == b"bearer ":
+                given = value[7:]
+        if given and hmac.compare_digest(given, self.key):
+            await self.app(scope, receive, send)
+            return
+        await _send_json(send, 401, {"error": f"missing or wrong API key for {scope['path']}: send the key "
+                                              f"of ${API_KEY_ENV} as header 'X-API-Key' or "
+                                              "'Authorization: Bearer <key>'"},
+                         ((b"www-authenticate", b'Bearer realm="accidents"'),))
+
+
+class JsonOnlyMiddleware:
+    """415 for an API request whose body is not declared as JSON.
+
+    Why: the API takes JSON only, and BentoML would try its multipart or pickle decoders
+    on other content types (a multipart type without boundary ends in a 500 there).
+    """
+
+    def __init__(self, app: Any, protected: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.protected = frozenset(protected)
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] in self.protected:
+            for name, value in scope["headers"]:
+                if name == b"content-type":
+                    media = value.split(b";", 1)[0].strip().lower()
+                    if media != b"application/json":
+                        shown = value.decode("latin-1")[:80]
+                        await _send_json(send, 415, {"error": f"Content-Type {shown!r} is not supported "
+                                                              f"by {scope['path']}: send application/json"})
+                        return
+                    break
+        await self.app(scope, receive, send)
+
+
+async def _send_json(send: Any, status: int, payload: dict, headers: tuple = ()) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), *headers]})
+    await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
+
+
+#: The page's state, filled by the service instance of this worker process.
+_PAGE_STATE: dict[str, Any] = {}
+
+
+async def _page(_: Request) -> Response:
+    return FileResponse(WEB_DIR / "index.html", media_type="text/html")
+
+
+async def _form(_: Request) -> Response:
+    return JSONResponse({"groups": form_spec(), "model": _PAGE_STATE.get("info", {})})
+
+
+ui_app = Starlette(routes=[
+    Route("/", _page),
+    Route("/form.json", _form),
+    Mount("/static", StaticFiles(directory=WEB_DIR), name="static"),
+])
+
+
+@bentoml.asgi_app(ui_app, path="/ui", name="ui")
+@bentoml.service(
+    name=BENTO_SERVICE_NAME,
+    workers=int(os.environ.get("ACCIDENTS_WORKERS", "2")),
+    traffic={"timeout": 60},
+    logging={"access": {"enabled": os.environ.get("ACCIDENTS_ACCESS_LOG", "0") == "1"}},
+    metrics={"enabled": True, "namespace": "accidents"},
+)
+class RoadAccidentSeverity:
+    """Severity of a road user in a French injury road accident (ONISR BAAC codes)."""
+
+    bento_model = bentoml.models.BentoModel(ARGS.model_tag)
+
+    def __init__(self) -> None:
+        stored = self.bento_model
+        self.model = bentoml.sklearn.load_model(stored)
+        # One model call at a time per worker (threads=1); extra XGBoost threads would only
+        # fight the other worker for the 2 cores. Predictions are unchanged.
+        if hasattr(self.model, "named_steps") and "classifier" in self.model.named_steps:
+            clf = self.model.named_steps["classifier"]
+            if "n_jobs" in clf.get_params():
+                clf.set_params(n_jobs=1)
+        meta = dict(stored.info.metadata)
+        self.threshold = float(meta.get("threshold", 0.5))
+        self.version = str(meta.get("zenml_version") or stored.tag.version)
+        self.log = PredictionLogWriter(log_path())
+        self.info = ModelInfo(
+            service=BENTO_SERVICE_NAME,
+            model_tag=str(stored.tag),
+            zenml_model=str(meta.get("zenml_model", "")),
+            model_version=self.version,
+            threshold=self.threshold,
+            metrics=dict(meta.get("metrics") or {}),
+            feature_columns=list(meta.get("feature_columns") or []),
+            data_years=[int(y) for y in meta.get("data_years") or []],
+            prediction_log=str(self.log.path),
+        )
+        _PAGE_STATE["info"] = self.info.model_dump()
+
+    @bentoml.on_shutdown
+    def _close_log(self) -> None:
+        self.log.close()
+
+    def _score(self, rows: list[Any]) -> tuple[np.ndarray, np.ndarray, str]:
+        """One model call for ``rows`` + one log write; returns (probability, severe, request id)."""
+        frame = rows_to_frame(rows)
+        proba = self.model.predict_proba(frame)[:, 1]
+        severe = proba >= self.threshold
+        request_id = uuid.uuid4().hex
+        ids = [f"{request_id}-{i}" for i in range(len(rows))]
+        self.log.write(frame, proba, severe, ids, self.version)
+        return proba, severe, request_id
+
+    @bentoml.api(batchable=True, max_batch_size=MAX_BATCH_SIZE, max_latency_ms=MAX_LATENCY_MS)
+    def predict(
+        self,
+        road_users: Annotated[list[RoadUser], Field(min_length=1, max_length=MAX_ROWS_PREDICT,
+                                                    description="1 to 100 road users (usually one).")],
+    ) -> Annotated[list[Prediction], JSON]:
+        """P(severe) and the decision for each road user; concurrent requests are batched."""
+        proba, severe, request_id = self._score(road_users)
+        version, threshold = self.version, self.threshold
+        return [
+            {"probability": p, "severe": s, "threshold": threshold, "model_version": version,
+             "prediction_id": f"{request_id}-{i}"}
+            for i, (p, s) in enumerate(zip(proba.tolist(), severe.tolist(), strict=True))
+        ]
+
+    @bentoml.api
+    def predict_batch(
+        self,
+        road_users: Annotated[list[RoadUser], Field(min_length=1, max_length=MAX_ROWS_BATCH,
+                                                    description="1 to 10,000 road users.")],
+    ) -> BatchPrediction:
+        """P(severe) and the decision for a batch of road users, in one model call."""
+        proba, severe, request_id = self._score(road_users)
+        return BatchPrediction(model_version=self.version, threshold=self.threshold,
+                               request_id=request_id, probability=proba.tolist(),
+                               severe=severe.tolist())
+
+    @bentoml.api
+    def model_info(self) -> ModelInfo:
+        """The model behind the predictions: version, threshold, metrics, features, years."""
+        return self.info
+
+
+_API_PATHS = tuple(method.route for method in RoadAccidentSeverity.apis.values())
+# Starlette makes the first-added middleware the outermost: the API key is checked first.
+RoadAccidentSeverity.add_asgi_middleware(ApiKeyMiddleware, protected=_API_PATHS)
+RoadAccidentSeverity.add_asgi_middleware(JsonOnlyMiddleware, protected=_API_PATHS)

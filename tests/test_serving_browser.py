@@ -1,0 +1,97 @@
+"""The interactive page served by the Bento, driven by clicking in headless Chromium."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from accidents.features import MODEL_INPUT_COLUMNS
+from accidents.serving_schema import RoadUser, rows_to_frame
+from tests.fixtures.serving import REPO_ROOT, BentoServer, ExportedBento
+
+pytestmark = [pytest.mark.service, pytest.mark.browser]
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def browser():  # noqa: ANN201 - playwright types are optional
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (set CHROMIUM)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def test_page_prediction_by_clicking(browser, bento_server: BentoServer,  # noqa: ANN001
+                                     serving_bento: ExportedBento) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 1800})
+    page.goto(bento_server.url + "/ui/")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    assert "version 12" in page.inner_text("#model-line")
+
+    # Choices are labels, not codes: pick a motorcyclist without a helmet, at night, out of town.
+    lum = page.locator("#f-lum")
+    assert "Night, no street lighting" in lum.inner_text()
+    lum.select_option(label="Night, no street lighting")
+    page.select_option("#f-agg", label="Outside built-up area")
+    page.select_option("#f-catv", label=_label("catv", 33))
+    page.select_option("#f-catu", label="Driver")
+    page.select_option("#f-sexe", label="Male")
+    page.select_option("#f-secu1", label=_label("secu1", 0))
+    page.select_option("#f-other_vehicle_class", label=_label("other_vehicle_class", 3))
+    page.fill("#f-an", "2023")
+    page.fill("#f-mois", "7")
+    page.fill("#f-jour", "14")
+    page.fill("#f-hrmn", "23:30")
+    page.fill("#f-vma", "80")
+    page.fill("#f-an_nais", "1999")
+    page.fill("#f-n_vehicles", "2")
+    page.fill("#f-n_users", "2")
+    page.fill("#api-key", bento_server.api_key or "")
+    page.click("#predict")
+    page.wait_for_selector("#result:not([hidden])", timeout=30_000)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "serving-page-prediction.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot: {shot}")
+
+    # The shown probability is the model's own for the situation that was clicked.
+    row = RoadUser.model_validate({
+        "an": 2023, "mois": 7, "jour": 14, "hrmn": "23:30", "lum": 3, "agg": 1, "catv": 33, "catu": 1,
+        "sexe": 1, "secu1": 0, "other_vehicle_class": 3, "vma": 80, "an_nais": 1999,
+        "n_vehicles": 2, "n_users": 2,
+    })
+    frame: pd.DataFrame = rows_to_frame([row])
+    expected = float(serving_bento.model.predict_proba(frame[list(MODEL_INPUT_COLUMNS)])[:, 1][0])
+    shown = page.inner_text("#result-probability")
+    assert f"{100 * expected:.1f} %" in shown, (shown, expected)
+    decision = page.inner_text("#result-decision")
+    assert decision.startswith("Severe" if expected >= serving_bento.threshold else "Not severe")
+    assert "model version 12" in page.inner_text("#result-detail")
+
+    # A bad entry shows the service's message naming the field, not a crash.
+    page.fill("#f-jour", "31")
+    page.fill("#f-mois", "2")
+    page.click("#predict")
+    page.wait_for_selector("#error:not([hidden])", timeout=30_000)
+    assert "jour" in page.inner_text("#error") and "not a date" in page.inner_text("#error")
+    page.close()
+
+
+def _label(field: str, code: int) -> str:
+    from accidents.serving_schema import FIELD_SPECS
+
+    return FIELD_SPECS[field].codes[code][1]

@@ -1,0 +1,239 @@
+"""The Bento over real HTTP: predictions equal the model's own, bad input -> 4xx naming the
+field, API key, health, metrics, model info, one log record per prediction."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+
+from accidents.features import MODEL_INPUT_COLUMNS
+from accidents.prediction_log import read_prediction_log
+from accidents.serving_schema import frame_to_records
+from tests.fixtures.serving import BENTOML, BentoServer, ExportedBento, bento_env
+
+pytestmark = pytest.mark.service
+
+TOL = 1e-9
+
+
+def _expected(bento: ExportedBento, rows: pd.DataFrame) -> np.ndarray:
+    """The model object's own P(severe) for these rows (no serving code involved)."""
+    return bento.model.predict_proba(rows[list(MODEL_INPUT_COLUMNS)])[:, 1]
+
+
+def _post(server: BentoServer, path: str, payload: object, **kw: object) -> httpx.Response:
+    return httpx.post(server.url + path, json=payload, headers=server.headers, timeout=60, **kw)
+
+
+@pytest.fixture(scope="module")
+def sample_rows(serving_bento: ExportedBento) -> pd.DataFrame:
+    """Varied rows of the synthetic feature table (severe and not, several vehicle kinds)."""
+    users = serving_bento.users
+    picked = pd.concat([users[users["severe"] == 1].head(15), users[users["severe"] == 0].head(15),
+                        users.sample(200, random_state=1)])
+    return picked.reset_index(drop=True)
+
+
+def test_single_row_predictions_equal_the_model(bento_server: BentoServer, serving_bento: ExportedBento,
+                                                sample_rows: pd.DataFrame) -> None:
+    rows = sample_rows.head(30)
+    expected = _expected(serving_bento, rows)
+    for i, record in enumerate(frame_to_records(rows)):
+        resp = _post(bento_server, "/predict", {"road_users": [record]})
+        assert resp.status_code == 200, resp.text
+        (answer,) = resp.json()
+        assert abs(answer["probability"] - expected[i]) <= TOL, (i, answer, expected[i])
+        assert answer["severe"] == bool(expected[i] >= serving_bento.threshold)
+        assert answer["threshold"] == pytest.approx(serving_bento.threshold, abs=1e-12)
+        assert answer["model_version"] == serving_bento.zenml_version
+    # the sample has both decisions, so the comparison above covered both branches
+    assert {bool(p >= serving_bento.threshold) for p in expected} == {True, False}
+
+
+def test_batch_predictions_equal_the_model(bento_server: BentoServer, serving_bento: ExportedBento,
+                                           sample_rows: pd.DataFrame) -> None:
+    expected = _expected(serving_bento, sample_rows)
+    resp = _post(bento_server, "/predict_batch", {"road_users": frame_to_records(sample_rows)})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["model_version"] == serving_bento.zenml_version
+    np.testing.assert_allclose(body["probability"], expected, rtol=0, atol=TOL)
+    assert body["severe"] == [bool(p >= serving_bento.threshold) for p in expected]
+    # several rows in one /predict request come back in order too
+    resp = _post(bento_server, "/predict", {"road_users": frame_to_records(sample_rows.head(40))})
+    assert resp.status_code == 200, resp.text
+    np.testing.assert_allclose([a["probability"] for a in resp.json()], expected[:40], rtol=0, atol=TOL)
+
+
+def test_concurrent_requests_are_batched_without_mixing_rows(
+        bento_server: BentoServer, serving_bento: ExportedBento, sample_rows: pd.DataFrame) -> None:
+    rows = sample_rows.head(96)
+    records = frame_to_records(rows)
+    expected = _expected(serving_bento, rows)
+
+    async def fire() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=bento_server.url, headers=bento_server.headers,
+                                     timeout=60) as client:
+            return await asyncio.gather(*(client.post("/predict", json={"road_users": [r]}) for r in records))
+
+    answers = asyncio.run(fire())
+    assert [r.status_code for r in answers] == [200] * len(records)
+    got = np.array([r.json()[0]["probability"] for r in answers])
+    np.testing.assert_allclose(got, expected, rtol=0, atol=TOL)
+    metrics = httpx.get(bento_server.url + "/metrics", timeout=10).text
+    sizes = [line for line in metrics.splitlines()
+             if line.startswith("bentoml_service_adaptive_batch_size_sum") and 'method_name="predict"' in line]
+    counts = [line for line in metrics.splitlines()
+              if line.startswith("bentoml_service_adaptive_batch_size_count") and 'method_name="predict"' in line]
+    total_rows = sum(float(x.rsplit(" ", 1)[1]) for x in sizes)
+    total_calls = sum(float(x.rsplit(" ", 1)[1]) for x in counts)
+    assert total_calls > 0 and total_rows / total_calls > 1.0, "concurrent requests were never batched"
+
+
+VALID = {"an": 2023, "mois": 6, "jour": 14, "hrmn": "17:45", "catu": 1, "catv": 7,
+         "n_vehicles": 2, "n_users": 3}
+
+BAD_INPUTS = [
+    ("unknown code", {**VALID, "lum": 9}, "lum", "allowed: -1 = Not recorded, 1 = Full daylight"),
+    ("unknown vehicle category", {**VALID, "catv": 4}, "catv", "Bicycle"),
+    ("speed limit out of range", {**VALID, "vma": 500}, "vma", "from 0 to 200"),
+    ("day out of range", {**VALID, "jour": 32}, "jour", "from 1 to 31"),
+    ("impossible date", {**VALID, "mois": 2, "jour": 30}, "jour", "is not a date"),
+    ("birth year out of range", {**VALID, "an_nais": 1800}, "an_nais", "from 1890 to 2100"),
+    ("born after the accident", {**VALID, "an_nais": 2030}, "an_nais", "after the accident year"),
+    ("missing required user category", {k: v for k, v in VALID.items() if k != "catu"}, "catu", "is required"),
+    ("missing required time", {k: v for k, v in VALID.items() if k != "hrmn"}, "hrmn", "is required"),
+    ("bad time", {**VALID, "hrmn": "25:61"}, "hrmn", "HH:MM"),
+    ("text for a code", {**VALID, "catv": "car"}, "catv", "is not a BAAC code"),
+    ("unknown field", {**VALID, "speed": 90}, "speed", "unknown field"),
+    ("more pedestrians than users", {**VALID, "n_pedestrians": 5}, "n_pedestrians", "only 3 road users"),
+    ("pedestrian without pedestrians", {**VALID, "catu": 3}, "n_pedestrians", "pedestrian"),
+]
+
+
+@pytest.mark.parametrize(("case", "row", "field", "text"), BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_bad_input_is_4xx_naming_the_field(bento_server: BentoServer, case: str, row: dict,
+                                           field: str, text: str) -> None:
+    for path in ("/predict", "/predict_batch"):
+        resp = _post(bento_server, path, {"road_users": [VALID, row]})
+        assert 400 <= resp.status_code < 500, (case, resp.status_code, resp.text)
+        details = resp.json()["detail"]
+        assert any(d["loc"][-1] == field and d["loc"][1] == 1 for d in details), details
+        message = " ".join(d["msg"] for d in details)
+        assert message.startswith(field) and text in message, message
+
+
+@pytest.mark.parametrize(("payload", "field"), [
+    ({"road_users": []}, "road_users"),
+    ({"road_users": [VALID] * 101}, "road_users"),
+    ({"users": [VALID]}, "road_users"),
+    ({"road_users": VALID}, "road_users"),
+])
+def test_bad_request_shape_is_4xx_naming_the_field(bento_server: BentoServer, payload: dict, field: str) -> None:
+    resp = _post(bento_server, "/predict", payload)
+    assert 400 <= resp.status_code < 500, resp.text
+    assert field in resp.text
+
+
+def test_malformed_json_is_4xx(bento_server: BentoServer) -> None:
+    resp = httpx.post(bento_server.url + "/predict", content=b'{"road_users": [', timeout=30,
+                      headers={**bento_server.headers, "Content-Type": "application/json"})
+    assert 400 <= resp.status_code < 500, resp.text
+
+
+def test_api_key_is_required_and_health_stays_open(bento_server: BentoServer) -> None:
+    assert bento_server.api_key
+    body = {"road_users": [VALID]}
+    for path in ("/predict", "/predict_batch", "/model_info"):
+        assert httpx.post(bento_server.url + path, json=body, timeout=30).status_code == 401
+        wrong = httpx.post(bento_server.url + path, json=body, headers={"X-API-Key": "nope"}, timeout=30)
+        assert wrong.status_code == 401 and "API key" in wrong.json()["error"]
+    bearer = httpx.post(bento_server.url + "/predict", json=body, timeout=30,
+                        headers={"Authorization": f"Bearer {bento_server.api_key}"})
+    assert bearer.status_code == 200, bearer.text
+    for path in ("/healthz", "/livez", "/readyz", "/metrics", "/ui/", "/ui/form.json"):
+        assert httpx.get(bento_server.url + path, timeout=30).status_code == 200, path
+
+
+def test_metrics_count_prediction_requests(bento_server: BentoServer) -> None:
+    _post(bento_server, "/predict", {"road_users": [VALID]})
+    text = httpx.get(bento_server.url + "/metrics", timeout=30).text
+    lines = [x for x in text.splitlines() if x.startswith("accidents_request_total") and 'endpoint="/predict"' in x]
+    assert lines and any('http_response_code="200"' in x for x in lines), text[:2000]
+
+
+def test_model_info_describes_the_exported_version(bento_server: BentoServer,
+                                                   serving_bento: ExportedBento) -> None:
+    resp = _post(bento_server, "/model_info", {})
+    assert resp.status_code == 200, resp.text
+    info = resp.json()
+    assert info["model_version"] == serving_bento.zenml_version
+    assert info["model_tag"] == serving_bento.model_tag
+    assert info["threshold"] == pytest.approx(serving_bento.threshold)
+    assert info["metrics"] == pytest.approx(serving_bento.metrics)
+    assert info["feature_columns"] == list(MODEL_INPUT_COLUMNS)
+    assert info["data_years"] == serving_bento.years
+
+
+def test_openapi_documents_every_input_field(bento_server: BentoServer) -> None:
+    spec = httpx.get(bento_server.url + "/docs.json", timeout=30).json()
+    road_user = spec["components"]["schemas"]["RoadUser"]
+    assert list(road_user["properties"]) == list(MODEL_INPUT_COLUMNS)
+    for name, prop in road_user["properties"].items():
+        assert len(prop.get("description", "")) > 20, name
+    assert road_user["properties"]["lum"]["enum"] == [-1, 1, 2, 3, 4, 5]
+    assert "Full daylight" in road_user["properties"]["lum"]["description"]
+    assert set(road_user["required"]) == {"an", "mois", "jour", "hrmn", "catu", "catv", "n_vehicles", "n_users"}
+
+
+def test_prediction_log_has_one_record_per_prediction(bento_server: BentoServer,
+                                                      sample_rows: pd.DataFrame) -> None:
+    log = bento_server.prediction_log
+    before = len(log.read_text().splitlines()) if log.exists() else 0
+    rows = sample_rows.head(28)
+    records = frame_to_records(rows)
+    ids: list[str] = []
+    probabilities: list[float] = []
+    for record in records[:3]:
+        answer = _post(bento_server, "/predict", {"road_users": [record]}).json()[0]
+        ids.append(answer["prediction_id"])
+        probabilities.append(answer["probability"])
+    batch = _post(bento_server, "/predict_batch", {"road_users": records[3:]}).json()
+    ids += [f"{batch['request_id']}-{i}" for i in range(len(records) - 3)]
+    probabilities += batch["probability"]
+
+    lines = log.read_text().splitlines()
+    assert len(lines) - before == len(records)
+    new = [json.loads(x) for x in lines[before:]]
+    assert [r["request_id"] for r in new] == ids
+    assert [r["probability"] for r in new] == probabilities
+    assert [r["inputs"] for r in new] == records
+
+    frame = read_prediction_log(log).tail(len(records)).reset_index(drop=True)
+    expected = rows[list(MODEL_INPUT_COLUMNS)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(frame[list(MODEL_INPUT_COLUMNS)], expected, check_dtype=True)
+    assert (frame["model_version"] == "12").all()
+
+
+def test_bento_carries_model_labels_and_metadata(serving_bento: ExportedBento) -> None:
+    env = bento_env(serving_bento.home)
+    model = json.loads(subprocess.run([BENTOML, "models", "get", serving_bento.model_tag, "-o", "json"],
+                                      env=env, capture_output=True, text=True, check=True).stdout)
+    assert model["labels"]["zenml_version"] == "12"
+    assert model["labels"]["zenml_model"] == "road_accident_severity"
+    meta = model["metadata"]
+    assert meta["threshold"] == pytest.approx(serving_bento.threshold)
+    assert meta["feature_columns"] == list(MODEL_INPUT_COLUMNS)
+    assert meta["data_years"] == [2022, 2023]
+    assert meta["metrics"] == pytest.approx(serving_bento.metrics)
+    assert serving_bento.bento_tag == "road_accident_severity:v12"
+    bento = json.loads(subprocess.run([BENTOML, "get", serving_bento.bento_tag, "-o", "json"],
+                                      env=env, capture_output=True, text=True, check=True).stdout)
+    assert bento["args"] == {"model_tag": serving_bento.model_tag}
+    assert bento["labels"]["zenml_version"] == "12"
