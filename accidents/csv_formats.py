@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from accidents.errors import DataError
@@ -111,11 +112,32 @@ def decode(raw: bytes) -> tuple[str, str, int]:
         repaired += 1
         return out
 
-    if _MOJIBAKE.search(text):
+    # Cheap test first: French mojibake starts with Â/Ã (2-byte) or â (’, €: 3-byte).
+    if any(lead in text for lead in "ÂÃâ") and _MOJIBAKE.search(text):
         text = _MOJIBAKE.sub(fix, text)
         if repaired:
             encoding = "utf-8 (double-encoded, repaired)"
     return text, encoding, repaired
+
+
+def _row_lines(payload: bytes, n_rows: int) -> np.ndarray:
+    """Physical line number of each data row when blank lines were skipped.
+
+    Rows are the non-blank lines after the header, in order. (A quoted field holding a
+    line break would shift this; the published files have none: then rows count from 2.)
+    """
+    raw = np.frombuffer(payload, dtype=np.uint8)
+    ends = np.flatnonzero(raw == 10)  # "\n" positions; line k ends at ends[k - 1]
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    length = ends - starts
+    blank = (length == 0) | ((length == 1) & (raw[np.minimum(starts, len(raw) - 1)] == 13))
+    lines = np.flatnonzero(~blank) + 1  # 1-based line numbers of non-blank lines
+    lines = lines[lines >= 2]  # after the header
+    if len(raw) and raw[-1] != 10:  # last line without a line end
+        lines = np.append(lines, len(ends) + 1)
+    if len(lines) != n_rows:
+        return np.arange(2, n_rows + 2)
+    return lines
 
 
 def _norm_header(name: str) -> str:
@@ -189,5 +211,6 @@ def read_raw(path: Path, table: str, year: int) -> RawFile:
             + (f" (unknown: {', '.join(extra)})" if extra else "")
         )
     order = [c for c in COLUMNS[table] if c in frame.columns]
+    frame.index = _row_lines(payload, len(frame)) if blank_lines else np.arange(2, len(frame) + 2)
     return RawFile(path, table, year, frame[order], encoding, sep, repaired, blank_lines,
                    tuple(extra))

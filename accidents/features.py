@@ -188,16 +188,27 @@ def build_user_table(tables: BaacTables) -> tuple[pd.DataFrame, FeatureReport]:
 
 
 def accident_level_table(user_table: pd.DataFrame) -> pd.DataFrame:
-    """One row per accident: the worst-hurt user's row, ``severe`` = any user severe.
+    """One row per accident; ``grav`` = the worst-hurt user's, ``severe`` = any user severe.
 
     This is the target of the older accident-level projects (kept for comparison).
+
+    Why the row is NOT the worst-hurt user's row: choosing whose fields describe the
+    accident by looking at injuries is a leak (if the worst-hurt is a pedestrian, the row
+    says catu = 3, and severity follows). The representative row is chosen without grav:
+    the first vehicle's (``num_veh`` order) driver, else its first person by seat.
+    Pedestrians and other vehicles still show through the accident aggregates.
     """
-    rank = user_table["grav"].map(GRAV_RANK)
-    order = (
-        user_table.assign(_rank=rank.to_numpy())
-        .sort_values([KEY, "_rank"], ascending=[True, False], kind="stable")
-    )
-    worst = order.drop_duplicates(KEY, keep="first").drop(columns="_rank")
+    rep = user_table.assign(
+        _role=np.where(user_table["catu"].to_numpy() == 1, 0, 1),
+        _pos=np.arange(len(user_table)),
+    ).sort_values([KEY, "num_veh", "_role", "place", "_pos"], kind="stable")
+    rows = rep.drop_duplicates(KEY, keep="first").drop(columns=["_role", "_pos"])
+    worst_rank = user_table["grav"].map(GRAV_RANK).groupby(user_table[KEY]).max()
+    rank_to_grav = {rank: grav for grav, rank in GRAV_RANK.items()}
     any_severe = user_table.groupby(KEY)[TARGET].max()
-    worst = worst.assign(**{TARGET: worst[KEY].map(any_severe).astype("int64").to_numpy()})
-    return worst.reset_index(drop=True)
+    keys = rows[KEY]
+    rows = rows.assign(
+        grav=keys.map(worst_rank).map(rank_to_grav).astype("int64").to_numpy(),
+        **{TARGET: keys.map(any_severe).astype("int64").to_numpy()},
+    )
+    return rows.reset_index(drop=True)

@@ -146,7 +146,7 @@ class _Converter:
         self.n = len(raw.frame)
 
     def _line(self, mask: np.ndarray) -> int:
-        return int(np.flatnonzero(mask)[0]) + 2  # header is line 1
+        return int(self.raw.frame.index[np.flatnonzero(mask)[0]])  # index = file line
 
     def _tolerate(self, col: Column, rows: np.ndarray, invalid_u: np.ndarray, what: str) -> None:
         """Count values invalid_u[rows]; refuse the file beyond the tolerance."""
@@ -262,7 +262,7 @@ class _Converter:
             else:
                 conv = self.text
             out[name] = conv(col, u, rows).take(rows) if len(u) else np.empty(0, dtype=object)
-        frame = pd.DataFrame(out)
+        frame = pd.DataFrame(out, index=self.raw.frame.index)  # index = line in the file
         for name in self.raw.frame.columns:  # empty files keep the contract's dtypes
             kind = SCHEMA[self.raw.table][name].kind
             if not len(frame) and kind in ("key", "id", "code", "int"):
@@ -283,8 +283,9 @@ def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _lines(mask: np.ndarray, limit: int = 5) -> str:
-    return ", ".join(str(i + 2) for i in np.flatnonzero(mask)[:limit])
+def _lines(frame: pd.DataFrame, mask: np.ndarray, limit: int = 5) -> str:
+    """File line numbers of the masked rows (a per-file frame's index is its line number)."""
+    return ", ".join(str(line) for line in frame.index[np.flatnonzero(mask)[:limit]])
 
 
 def _check_unique(frame: pd.DataFrame, cols: list[str], path: str, skip: int | None = None) -> None:
@@ -298,7 +299,7 @@ def _check_unique(frame: pd.DataFrame, cols: list[str], path: str, skip: int | N
         mask = (frame[cols] == first.to_numpy()).all(axis=1).to_numpy()
         raise DataError(
             f"{path}: duplicated key ({', '.join(cols)}): {value} appears on lines "
-            f"{_lines(mask)} ({int(dup.sum())} rows share a key in this file)"
+            f"{_lines(frame, mask)} ({int(dup.sum())} rows share a key in this file)"
         )
 
 
@@ -323,8 +324,9 @@ def _handle_orphans(
     article = "a" if what == "vehicle" else "an"
     if on_orphans == "error":
         raise DataError(
-            f"{paths[table]}: line {_lines(mask, 1)}: {table} row refers to {article} {what} "
-            f"({value}) that is not in {paths[parent]} ({n} such rows, lines {_lines(mask)})"
+            f"{paths[table]}: line {_lines(frames[table], mask, 1)}: {table} row refers to "
+            f"{article} {what} ({value}) that is not in {paths[parent]} ({n} such rows, lines "
+            f"{_lines(frames[table], mask)})"
         )
     report._add(report.dropped, f"{table} rows whose {what} is missing from {parent}", n)
     frames[table] = frames[table][~mask]
@@ -357,7 +359,7 @@ def _check_year(
 # --------------------------------------------------------------------------- public API
 def load_file(path: Path, table: str, year: int, tolerance: float = DEFAULT_TOLERANCE,
               report: LoadReport | None = None) -> pd.DataFrame:
-    """One file as a typed frame (no cross-table checks)."""
+    """One file as a typed frame (no cross-table checks), indexed by line number in the file."""
     report = report if report is not None else LoadReport()
     raw = read_raw(path, table, year)
     frame = _Converter(raw, tolerance, report).convert()

@@ -87,13 +87,28 @@ def hour_of(hrmn: pd.Series) -> pd.Series:
     return parse_hour(hrmn)
 
 
+def age_of(frame: pd.DataFrame) -> pd.Series:
+    """Age at the accident (``an - an_nais``, NaN outside 0-110), as the model derives it."""
+    year = pd.to_numeric(frame["an"], errors="coerce")
+    age = year - pd.to_numeric(frame["an_nais"], errors="coerce")
+    return age.where((age >= 0) & (age <= 110)).astype("float64")
+
+
 def prepare_for_drift(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """The monitored columns, typed for Evidently (hour from hrmn, codes as int labels)."""
+    """The monitored columns, typed for Evidently; each keeps its BAAC name.
+
+    Two raw fields are monitored as what the model makes of them: ``hrmn`` as the hour,
+    ``an_nais`` as the age at the accident (``an - an_nais``). Why the age: the birth
+    year of the same population moves by one every year, so it would "drift" between any
+    two years; the age is what the model uses (and a population that gets older does drift).
+    """
     out = pd.DataFrame(index=frame.index)
     for name in columns:
         values = frame[name]
         if name == "hrmn":
             out[name] = hour_of(values)
+        elif name == "an_nais" and "an" in frame.columns:
+            out[name] = age_of(frame)
         elif column_kind(name) == "cat":
             out[name] = code_labels(values)
         else:

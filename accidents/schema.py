@@ -146,7 +146,6 @@ CATR = _codes(
 )
 CIRC = _codes(
     (-1, *_NR),
-    (0, "Non renseigné (ancien codage)", "Not recorded (old coding)"),
     (1, "À sens unique", "One-way"),
     (2, "Bidirectionnelle", "Two-way"),
     (3, "À chaussées séparées", "Dual carriageway"),
@@ -161,7 +160,6 @@ VOSP = _codes(
 )
 PROF = _codes(
     (-1, *_NR),
-    (0, "Non renseigné (ancien codage)", "Not recorded (old coding)"),
     (1, "Plat", "Flat"),
     (2, "Pente", "Slope"),
     (3, "Sommet de côte", "Hilltop"),
@@ -169,7 +167,6 @@ PROF = _codes(
 )
 PLAN = _codes(
     (-1, *_NR),
-    (0, "Non renseigné (ancien codage)", "Not recorded (old coding)"),
     (1, "Partie rectiligne", "Straight"),
     (2, "En courbe à gauche", "Left curve"),
     (3, "En courbe à droite", "Right curve"),
@@ -177,7 +174,6 @@ PLAN = _codes(
 )
 SURF = _codes(
     (-1, *_NR),
-    (0, "Non renseigné (ancien codage)", "Not recorded (old coding)"),
     (1, "Normale", "Normal"),
     (2, "Mouillée", "Wet"),
     (3, "Flaques", "Puddles"),
@@ -339,7 +335,6 @@ MOTOR = _codes(
 )
 PLACE = _codes(
     (-1, *_NR),
-    (0, "Non renseigné (ancien codage)", "Not recorded (old coding)"),
     (1, "Conducteur (avant gauche)", "Driver (front left)"),
     (2, "Avant droit", "Front right"),
     (3, "Arrière droit", "Rear right"),
@@ -458,16 +453,16 @@ SCHEMA: dict[str, dict[str, Column]] = {
         _c("voie", "lieux", "text", "Numéro de la route", "Road number or name"),
         _c("v1", "lieux", "text", "Indice numérique du numéro de route", "Road number index (bis, ter)"),
         _c("v2", "lieux", "text", "Lettre indice alphanumérique de la route", "Road letter index"),
-        _c("circ", "lieux", "code", "Régime de circulation", "Traffic regime", CIRC, (-1, 0)),
+        _c("circ", "lieux", "code", "Régime de circulation", "Traffic regime", CIRC),
         _c("nbv", "lieux", "measure", "Nombre total de voies de circulation", "Number of traffic lanes", valid_range=(0, 99)),
         _c("vosp", "lieux", "code", "Voie réservée", "Reserved lane present", VOSP),
-        _c("prof", "lieux", "code", "Profil en long", "Road gradient", PROF, (-1, 0)),
+        _c("prof", "lieux", "code", "Profil en long", "Road gradient", PROF),
         _c("pr", "lieux", "measure", "Numéro du PR de rattachement", "Upstream kilometre marker"),
         _c("pr1", "lieux", "measure", "Distance en mètres au PR", "Distance to the marker (m)"),
-        _c("plan", "lieux", "code", "Tracé en plan", "Road layout", PLAN, (-1, 0)),
+        _c("plan", "lieux", "code", "Tracé en plan", "Road layout", PLAN),
         _c("lartpc", "lieux", "measure", "Largeur du terre-plein central (m)", "Central reservation width (m)"),
         _c("larrout", "lieux", "measure", "Largeur de la chaussée (m)", "Carriageway width (m)"),
-        _c("surf", "lieux", "code", "État de la surface", "Surface condition", SURF, (-1, 0)),
+        _c("surf", "lieux", "code", "État de la surface", "Surface condition", SURF),
         _c("infra", "lieux", "code", "Aménagement - infrastructure", "Infrastructure", INFRA),
         _c("situ", "lieux", "code", "Situation de l'accident", "Where on the road", SITU),
         _c("vma", "lieux", "measure", "Vitesse maximale autorisée", "Speed limit (km/h)", valid_range=(0, 200)),
@@ -490,7 +485,7 @@ SCHEMA: dict[str, dict[str, Column]] = {
         _c("id_usager", "usagers", "id", "Identifiant unique de l'usager", "Road-user identifier (numeric)"),
         _c("id_vehicule", "usagers", "id", "Identifiant du véhicule de l'usager (piéton: véhicule qui l'a heurté)", "Vehicle of the user (pedestrian: the vehicle that hit them)"),
         _c("num_veh", "usagers", "text", "Identifiant alphanumérique du véhicule", "Vehicle letter code within the accident"),
-        _c("place", "usagers", "code", "Place occupée dans le véhicule", "Seat in the vehicle", PLACE, (-1, 0)),
+        _c("place", "usagers", "code", "Place occupée dans le véhicule", "Seat in the vehicle", PLACE),
         _c("catu", "usagers", "code", "Catégorie d'usager", "Road-user category", CATU),
         _c("grav", "usagers", "code", "Gravité de blessure", "Injury severity (the target)", GRAV),
         _c("sexe", "usagers", "code", "Sexe", "Sex", SEXE),

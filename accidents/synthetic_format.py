@@ -21,6 +21,7 @@ import pandas as pd
 
 from accidents import synthetic_params as P
 from accidents.schema import COLUMNS
+from accidents.synthetic_sampling import padded
 from accidents.synthetic_tables import YearTables
 
 NBSP = "\u00a0"
@@ -111,11 +112,11 @@ def _caracteristiques(t: YearTables, road_first: pd.DataFrame) -> pd.DataFrame:
     adr = np.select([catr == 1, catr == 2, catr == 3],
                     ["AUTOROUTE A" + _int_text(road_no % 90 + 1), "N" + no, "D" + no], street)
     adr = np.where(_pseudo(n, 11) < P.P_ADR_EMPTY, "", adr)
-    mois = pd.Series(_int_text(acc["mois"]))
+    mois = acc["mois"].to_numpy()
     return pd.DataFrame({
         "Accident_Id" if year in P.ACCIDENT_ID_KEY_YEARS else "Num_Acc": _key_text(acc["Num_Acc"]),
         "jour": _int_text(acc["jour"]),
-        "mois": (mois if year <= 2020 else mois.str.zfill(2)).to_numpy(),
+        "mois": _int_text(mois) if year <= 2020 else padded(mois, 2),
         "an": _int_text(acc["an"]),
         "hrmn": acc["hrmn"].to_numpy(),
         "lum": _code(acc["lum"]), "dep": acc["dep"].to_numpy(), "com": acc["com"].to_numpy(),

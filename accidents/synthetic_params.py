@@ -127,7 +127,7 @@ SENC_SHARES = {1: 0.40, 2: 0.38, 3: 0.14, 0: 0.08}
 
 #: Passengers per vehicle by vehicle group [ASSUMED, tuned to users/accident 2.26-2.29].
 PASSENGERS = {
-    "car": {0: 0.775, 1: 0.16, 2: 0.04, 3: 0.02, 4: 0.005},
+    "car": {0: 0.785, 1: 0.155, 2: 0.036, 3: 0.019, 4: 0.005},
     "two_wheel": {0: 0.93, 1: 0.07},
     "cycle": {0: 0.99, 1: 0.01},
     "heavy": {0: 0.88, 1: 0.10, 2: 0.02},

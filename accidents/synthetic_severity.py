@@ -23,8 +23,8 @@ from accidents import synthetic_params as P
 from accidents.synthetic_tables import MASS_CLASS, YearTables
 
 #: Vulnerability of the user's mode (car occupant = 0).
-MODE_EFFECT = {"pedestrian": 1.2, "bicycle": 1.7, "edp": 1.45, "moped": 1.35,
-               "motorcycle": 1.6, "car": 0.0, "van": -0.25, "heavy": -1.1, "bus": -1.4,
+MODE_EFFECT = {"pedestrian": 1.2, "bicycle": 1.55, "edp": 1.45, "moped": 1.3,
+               "motorcycle": 1.5, "car": 0.0, "van": -0.25, "heavy": -1.1, "bus": -1.4,
                "rail": -1.8, "other": 0.4}
 #: Speed limit of the (first) road, by km/h (missing: 0).
 VMA_EFFECT = {10: -0.7, 20: -0.6, 25: -0.5, 30: -0.4, 40: -0.2, 50: 0.0, 60: 0.2, 70: 0.45,
@@ -66,7 +66,7 @@ NOISE_SCALE = 0.75
 # car occupants are ~48 % of deaths but ~30 % of serious injuries while pedestrians and
 # two-wheelers have more hospitalised per death (FACTS §4a).
 LETHAL_MODE = {"pedestrian": 0.35, "bicycle": -0.5, "edp": -0.8, "moped": -0.7,
-               "motorcycle": -0.4, "car": 0.8, "van": 0.6, "heavy": 0.6, "bus": 0.0,
+               "motorcycle": -0.25, "car": 0.7, "van": 0.6, "heavy": 0.6, "bus": 0.0,
                "rail": 0.0, "other": 0.0}
 LETHAL_SPEED = 0.3  # times VMA_EFFECT
 LETHAL_OUTSIDE = 0.0

@@ -22,7 +22,6 @@ import zlib
 from collections.abc import Mapping
 
 import numpy as np
-import pandas as pd
 
 from accidents.features import (
     ACCIDENT_INPUTS,
@@ -33,6 +32,7 @@ from accidents.features import (
     VEHICLE_INPUTS,
 )
 from accidents.schema import allowed_codes
+from accidents.synthetic_sampling import padded
 from accidents.synthetic_tables import YearTables
 
 #: Model inputs whose shift changes another model input too (derived from it).
@@ -76,9 +76,7 @@ def _target(column: str, rng: np.random.Generator, n: int, year: int,
     if column == "an_nais":
         return (year - rng.integers(70, 96, n)).astype(float)  # elderly users
     if column == "hrmn":
-        hh = pd.Series(rng.integers(0, 5, n)).astype(str).str.zfill(2)
-        mm = pd.Series(5 * rng.integers(0, 12, n)).astype(str).str.zfill(2)
-        return (hh + ":" + mm).to_numpy(object)  # small hours
+        return padded(rng.integers(0, 5, n), 2) + ":" + padded(5 * rng.integers(0, 12, n), 2)
     if column == "jour":
         return rng.integers(1, 8, n)  # first week of the month (valid in every month)
     if column == "mois":

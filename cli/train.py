@@ -70,6 +70,10 @@ def run_training(profile: str | Path = DEFAULT_PROFILE, quiet: bool = False, **o
     from steps.ingest import data_fingerprint, resolve_source
 
     source, folder = resolve_source(config.data)
+    if source == "download":  # fill the cache first, so the step-cache key covers the files
+        from accidents.download import fetch_years
+
+        fetch_years(config.data.years, folder)
     if source == "synthetic":
         from accidents.synthetic import SYNTHETIC_NOTICE
 

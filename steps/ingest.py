@@ -19,6 +19,8 @@ from accidents.schema import TABLES
 from steps._common import json_safe, timed
 
 SYNTHETIC_SUBDIR = "synthetic"
+#: Sub-folder of ``data.cache_dir`` where accidents.download.fetch_years caches real files.
+DOWNLOAD_SUBDIR = "baac"
 
 
 def _has_years(folder: Path, years: list[int]) -> bool:
@@ -46,7 +48,7 @@ def resolve_source(cfg: DataConfig) -> tuple[str, Path]:
     else synthetic. ``dir``/``download`` never fall back to synthetic: missing files are an error.
     """
     data_dir = resolve_path(cfg.dir)
-    cache = resolve_path(cfg.cache_dir)
+    cache = resolve_path(cfg.cache_dir) / DOWNLOAD_SUBDIR
     if cfg.source == "dir":
         if not _has_years(data_dir, cfg.years):
             raise DataError(f"data.source is dir but {data_dir} does not hold the four BAAC tables for "

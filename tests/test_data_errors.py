@@ -202,3 +202,15 @@ def test_blank_lines_are_counted_not_silent(data: Path) -> None:
     tables = load_years(data, [YEAR])
     assert tables.report.dropped == {f"blank lines in {path.name}": 1}
     assert len(tables.caracteristiques) == len(lines) - 1
+
+
+def test_line_numbers_count_skipped_blank_lines(data: Path) -> None:
+    """After a skipped blank line, messages still name the physical line of the file."""
+    path = data / f"caracteristiques-{YEAR}.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    fields = lines[5].split(";")
+    fields[lines[0].split(";").index('"lum"')] = '"7"'
+    lines[5] = ";".join(fields)
+    path.write_text("".join(lines[:2] + ["\r\n", "\n"] + lines[2:]), encoding="utf-8")
+    msg = _error(data)
+    assert "'lum'" in msg and "line 8:" in msg  # line 6 of the file + the 2 blank lines above

@@ -142,6 +142,18 @@ def test_accident_level(built: tuple[pd.DataFrame, object]) -> None:
     acc = accident_level_table(table).set_index("Num_Acc")
     assert acc.loc[A1, "grav"] == 2 and acc.loc[A1, TARGET] == 1  # the killed pedestrian
     assert acc.loc[A3, "grav"] == 4 and acc.loc[A3, TARGET] == 0
+    # The row's inputs are the first vehicle's driver, not the worst-hurt (a leak).
+    assert acc.loc[A1, "catu"] == 1 and acc.loc[A1, "num_veh"] == "A01"
+    assert acc.loc[A1, "n_pedestrians"] == 1
+
+
+def test_accident_level_inputs_do_not_depend_on_grav(tables: BaacTables) -> None:
+    table, _ = build_user_table(tables)
+    shuffled = table.assign(grav=table["grav"].map({1: 2, 2: 1, 3: 4, 4: 3}))
+    shuffled[TARGET] = shuffled["grav"].isin([2, 3]).astype("int64")
+    a = accident_level_table(table)[list(MODEL_INPUT_COLUMNS)]
+    b = accident_level_table(shuffled)[list(MODEL_INPUT_COLUMNS)]
+    pd.testing.assert_frame_equal(a, b)
 
 
 def test_vehicle_class_of_unknown_codes() -> None:

@@ -172,7 +172,7 @@ def test_pedestrians_carry_the_hitting_vehicle(all_sample_tables: BaacTables) ->
     assert (ped["catv"] != -1).all()
 
 
-def test_accident_level_table_takes_the_worst_hurt(all_sample_tables: BaacTables) -> None:
+def test_accident_level_table_labels_the_worst_hurt(all_sample_tables: BaacTables) -> None:
     table, _ = build_user_table(all_sample_tables)
     acc = accident_level_table(table)
     assert acc["Num_Acc"].is_unique

@@ -40,7 +40,8 @@ def api(fake_datagouv: FakeDataGouv, synthetic_2022: Path) -> FakeDataGouv:
     return fake_datagouv
 
 
-def _fetch(api: FakeDataGouv, cache: Path, years: list[int] | None = None, **kw) -> Path:
+def _fetch(api: FakeDataGouv, cache: Path, years: list[int] | None = None,
+           **kw: int | bool) -> Path:
     return fetch_years(years or [SYNTH_YEAR], cache, api_url=api.api_url, backoff=0.0, **kw)
 
 
@@ -189,3 +190,13 @@ def test_progress_bar_on_stderr(api: FakeDataGouv, tmp_path: Path,
 ])
 def test_resource_classification(title: str, url: str, expected: tuple[str, int] | None) -> None:
     assert classify(title, url) == expected
+
+
+def test_command_line(api: FakeDataGouv, tmp_path: Path,
+                      capsys: pytest.CaptureFixture[str]) -> None:
+    from accidents.download import main
+
+    assert main(["2022", "--cache-dir", str(tmp_path), "--api-url", api.api_url]) == 0
+    assert str(tmp_path) in capsys.readouterr().out
+    assert main(["2020", "--cache-dir", str(tmp_path), "--api-url", api.api_url]) == 2
+    assert "error: dataset API" in capsys.readouterr().err

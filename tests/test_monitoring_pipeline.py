@@ -25,9 +25,9 @@ N_MONITORED = 38  # MODEL_INPUT_COLUMNS minus the ignored year `an`
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> ZenmlEnv:
-    """Version 1 trained on synthetic 2022-2023 (1200 accidents a year) and in production."""
+    """Version 1 trained on synthetic 2022-2023 (2000 accidents a year) and in production."""
     zenml = make_zenml_env(tmp_path_factory.mktemp("monitoring"),
-                           extra={"ACCIDENTS_N_ACCIDENTS": "1200"})
+                           extra={"ACCIDENTS_N_ACCIDENTS": "2000"})
     zenml.trained = zenml.train(*TINY_GATES, "--set", "model.params={n_estimators: 60, max_depth: 4}")
     assert zenml.trained["stage"] == "production", zenml.trained
     return zenml

@@ -38,7 +38,7 @@ def test_plot_and_table_from_records() -> None:
 @pytest.mark.pipeline
 def test_simulate_retrains_at_the_shift(tmp_path_factory: pytest.TempPathFactory) -> None:
     env: ZenmlEnv = make_zenml_env(tmp_path_factory.mktemp("simulate"),
-                                   extra={"ACCIDENTS_N_ACCIDENTS": "1200"})
+                                   extra={"ACCIDENTS_N_ACCIDENTS": "2000"})
     shift = [arg for c in SHIFTED for arg in ("--shift", f"{c}=0.8")]
     proc = env.run("simulate", "--years", "2021", "2022", "2023", "--shift-from", "2023", *shift,
                    *TINY_GATES, "--set", "model.params={n_estimators: 60, max_depth: 4}",

@@ -140,3 +140,13 @@ def test_notice_is_loud() -> None:
     text = " ".join(" ".join(line.strip("|").split()) for line in lines[1:-1])
     assert "SYNTHETIC DATA" in text and "NOT the real BAAC data" in text
     assert "data.gouv.fr" in text and "data.source: download" in text
+
+
+def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from accidents.synthetic import main
+
+    assert main([str(tmp_path), "--years", "2024", "--n-accidents", "50", "--shift", "vma=0.5"]) == 0
+    out, err = capsys.readouterr()
+    assert "SYNTHETIC DATA" in err and "caracteristiques-2024.csv: 50 rows" in out
+    assert main([str(tmp_path), "--years", "2024", "--shift", "grav=0.5"]) == 2
+    assert "column 'grav' cannot be shifted" in capsys.readouterr().err

@@ -17,6 +17,7 @@ from accidents.synthetic import (
     generate_year,
     write_synthetic,
 )
+from accidents.synthetic_tables import YearTables
 
 YEAR = 2023
 N = 1500
@@ -30,7 +31,7 @@ def _tvd(a: pd.Series, b: pd.Series) -> float:
 
 
 @pytest.fixture(scope="module")
-def base_tables():
+def base_tables() -> YearTables:
     return generate_year(YEAR, N, seed=4)
 
 
@@ -39,7 +40,7 @@ def _public(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("column", SHIFTABLE_COLUMNS)
-def test_shift_moves_the_named_column_and_nothing_else(base_tables, column: str) -> None:
+def test_shift_moves_the_named_column_and_nothing_else(base_tables: YearTables, column: str) -> None:
     shifted = generate_year(YEAR, N, seed=4, shift={column: 1.0})
     for table in ("caracteristiques", "lieux", "vehicules", "usagers"):
         before, after = _public(getattr(base_tables, table)), _public(getattr(shifted, table))
@@ -68,7 +69,7 @@ def test_shift_through_files_and_features(tmp_path: Path) -> None:
     assert base.severe.equals(moved.severe)  # the outcome is not redrawn
 
 
-def test_strength_is_the_share_of_rows_moved(base_tables) -> None:
+def test_strength_is_the_share_of_rows_moved(base_tables: YearTables) -> None:
     half = generate_year(YEAR, N, seed=4, shift={"vma": 0.5})
     before = base_tables.lieux.vma.to_numpy()
     after = half.lieux.vma.to_numpy()
@@ -88,6 +89,7 @@ def test_declared_column_lists_are_consistent() -> None:
     ({"vma": 0.0}, "strength 0.0 for column 'vma'"),
     ({"vma": 1.5}, "strength 1.5 for column 'vma'"),
 ])
-def test_bad_shift_is_refused_with_a_clear_message(tmp_path: Path, shift, message: str) -> None:
+def test_bad_shift_is_refused_with_a_clear_message(tmp_path: Path, shift: dict[str, float],
+                                                  message: str) -> None:
     with pytest.raises(ValueError, match=message):
         write_synthetic(tmp_path, [YEAR], 10, shift=shift)

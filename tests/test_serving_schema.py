@@ -1,0 +1,88 @@
+"""The service's typed input (accidents/serving_schema.py), without a server."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from accidents import schema
+from accidents.features import MODEL_INPUT_COLUMNS
+from accidents.serving_schema import (
+    FIELD_SPECS,
+    RoadUser,
+    form_spec,
+    frame_to_records,
+    rows_to_frame,
+)
+
+VALID = {"an": 2023, "mois": 6, "jour": 14, "hrmn": "17:45", "catu": 1, "catv": 7,
+         "n_vehicles": 2, "n_users": 3}
+
+
+def test_every_model_input_is_a_documented_field() -> None:
+    props = RoadUser.model_json_schema()["properties"]
+    assert list(props) == list(MODEL_INPUT_COLUMNS)
+    for name, prop in props.items():
+        assert name in prop["description"] or FIELD_SPECS[name].meaning_en in prop["description"]
+
+
+def test_code_fields_take_exactly_the_codebook_codes() -> None:
+    for name, spec in FIELD_SPECS.items():
+        if spec.kind == "code" and name != "other_vehicle_class":
+            assert tuple(spec.codes) == schema.allowed_codes(name), name
+            assert RoadUser.model_json_schema()["properties"][name]["enum"] == list(schema.allowed_codes(name))
+
+
+def test_optional_fields_default_to_not_recorded() -> None:
+    row = RoadUser.model_validate(VALID)
+    frame = rows_to_frame([row])
+    for name, spec in FIELD_SPECS.items():
+        if name in VALID:
+            continue
+        value = frame.loc[0, name]
+        if spec.kind == "code":
+            assert value == schema.NOT_RECORDED, name
+        elif spec.kind == "measure":
+            assert pd.isna(value), name
+
+
+def test_frame_matches_the_feature_table_dtypes_and_round_trips() -> None:
+    from tests.training_frames import fabricated_users
+
+    users = fabricated_users(50)
+    users["catv"] = 7  # fabricated codes are arbitrary; keep rows valid for the schema
+    for name in ("lum", "agg", "int", "atm", "col", "catr", "circ", "vosp", "prof", "plan", "surf",
+                 "infra", "situ", "obs", "obsm", "choc", "manv", "motor", "place", "catu", "sexe",
+                 "trajet", "secu1", "secu2", "secu3", "locp", "etatp", "other_vehicle_class"):
+        users[name] = -1
+    users["catu"] = 1
+    users["n_vehicles"], users["n_users"], users["n_pedestrians"] = 2, 3, 0
+    users["an_nais"] = users["an_nais"].where(users["an_nais"] <= users["an"])
+    rows = [RoadUser.model_validate(r) for r in frame_to_records(users)]
+    frame = rows_to_frame(rows)
+    expected = users[list(MODEL_INPUT_COLUMNS)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(frame, expected.astype(frame.dtypes.to_dict()), check_dtype=True)
+    assert frame.dtypes.to_dict() == expected.dtypes.to_dict()
+
+
+@pytest.mark.parametrize(("row", "field", "text"), [
+    ({**VALID, "lum": 9}, "lum", "allowed: -1 = Not recorded, 1 = Full daylight"),
+    ({**VALID, "mois": 13}, "mois", "from 1 to 12"),
+    ({k: v for k, v in VALID.items() if k != "catv"}, "catv", "is required"),
+    ({**VALID, "mois": 4, "jour": 31}, "jour", "2023-04-31 is not a date"),
+])
+def test_errors_name_the_field_and_the_allowed_values(row: dict, field: str, text: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        RoadUser.model_validate(row)
+    (err,) = info.value.errors()
+    assert err["loc"] == (field,)
+    assert err["msg"].startswith(field) and text in err["msg"]
+
+
+def test_form_offers_labels_for_every_code_field() -> None:
+    fields = {f["name"]: f for g in form_spec() for f in g["fields"]}
+    assert list(fields) == list(MODEL_INPUT_COLUMNS)
+    lum = fields["lum"]
+    assert {c["label_en"] for c in lum["choices"]} >= {"Full daylight", "Not recorded"}
+    assert all(f["choices"] for f in fields.values() if f["kind"] == "code")
