@@ -16,6 +16,7 @@ tables), ``synthetic_severity`` (grav), ``synthetic_shift`` (targeted drift),
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -40,6 +41,7 @@ __all__ = [
     "SHIFT_DEPENDENTS",
     "SYNTHETIC_NOTICE",
     "generate_year",
+    "generator_fingerprint",
     "write_synthetic",
 ]
 
@@ -60,6 +62,18 @@ SYNTHETIC_NOTICE = """\
 |    annuelles des accidents corporels de la circulation routiere" from        |
 |    https://www.data.gouv.fr/ into a folder and set `data.source: dir`.       |
 +==============================================================================+"""
+
+
+def generator_fingerprint(package_dir: Path | None = None) -> str:
+    """Hash of the generator's source (all ``synthetic*.py`` modules of the package).
+
+    Why: callers that cache generated files (the ingest step) must regenerate them when the
+    generator changes; hashing only this module would miss changes in its helpers.
+    """
+    digest = hashlib.sha256()
+    for path in sorted((package_dir or Path(__file__).parent).glob("synthetic*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def generate_year(year: int, n_accidents: int, seed: int = 0, year_drift: float = 1.0,

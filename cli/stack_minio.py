@@ -141,6 +141,39 @@ def _secret_ref(secret: str, key: str, values: dict[str, str]) -> str | None:
     return "{{" + f"{secret}.{key}" + "}}" if key in values else None
 
 
+#: Optional profile keys naming components registered once by an admin (a Kubernetes or
+#: Airflow orchestrator, a container registry, an image builder); see configs/kubernetes.yaml.
+#: Read only when the profile has them (accidents/config.py StackConfig fields).
+_OPTIONAL_COMPONENTS = {
+    "orchestrator": "ORCHESTRATOR",
+    "container_registry": "CONTAINER_REGISTRY",
+    "image_builder": "IMAGE_BUILDER",
+}
+
+
+def _remote_components(stack_cfg: Any) -> dict[Any, str]:
+    """Pre-registered components the profile names (e.g. a Kubernetes orchestrator)."""
+    from zenml.client import Client
+    from zenml.enums import StackComponentType
+
+    found: dict[Any, str] = {}
+    for key, type_name in _OPTIONAL_COMPONENTS.items():
+        wanted = _cfg(stack_cfg, key)
+        if not wanted or wanted == "default":
+            continue
+        component_type = StackComponentType[type_name]
+        try:
+            Client().get_stack_component(component_type, wanted, allow_name_prefix_match=False)
+        except KeyError:
+            raise ConfigError(
+                f"stack.{key} names the ZenML {component_type.value} {wanted!r}, which is not "
+                f"registered: register it once (`zenml {component_type.value.replace('_', '-')} "
+                f"register {wanted} --flavor=...`, see docs/readme/stacks.md)"
+            ) from None
+        found[component_type] = wanted
+    return found
+
+
 def ensure_minio_stack(stack_cfg: Any) -> str:
     """Register (or update) and activate the profile's S3 + MLflow stack; returns its name."""
     from zenml.enums import StackComponentType as T
@@ -182,8 +215,10 @@ def ensure_minio_stack(stack_cfg: Any) -> str:
         "tracking_password": _secret_ref(mlflow_secret, "password", auth),
     }
     ensure_component(tracker, T.EXPERIMENT_TRACKER, "mlflow", tracker_cfg)
-    ensure_named_stack(name, {T.ORCHESTRATOR: DEFAULT_COMPONENT, T.ARTIFACT_STORE: store,
-                              T.EXPERIMENT_TRACKER: tracker})
+    components = {T.ORCHESTRATOR: DEFAULT_COMPONENT, T.ARTIFACT_STORE: store,
+                  T.EXPERIMENT_TRACKER: tracker}
+    components.update(_remote_components(stack_cfg))
+    ensure_named_stack(name, components)
     # The MLflow client talks to the tracking server only (artifacts are proxied by the
     # server to s3://<bucket>/mlflow), so no S3 variables are exported to this process.
     return name

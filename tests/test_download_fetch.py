@@ -64,6 +64,7 @@ def test_fetches_verifies_and_the_loader_reads_it(api: FakeDataGouv, synthetic_2
     assert manifest["usagers"]["title"] == "usagers-2022.csv"
 
 
+@pytest.mark.real_data
 def test_real_samples_served_in_place(fake_datagouv: FakeDataGouv, samples_dir: Path,
                                       tmp_path: Path) -> None:
     """The real 2023 first pages, announced under published-style titles."""
@@ -200,3 +201,12 @@ def test_command_line(api: FakeDataGouv, tmp_path: Path,
     assert str(tmp_path) in capsys.readouterr().out
     assert main(["2020", "--cache-dir", str(tmp_path), "--api-url", api.api_url]) == 2
     assert "error: dataset API" in capsys.readouterr().err
+
+
+def test_paginated_resource_listing(api: FakeDataGouv, tmp_path: Path) -> None:
+    """Resources given as a link to pages (as API 2 does) are followed page by page."""
+    api.page_size = 2
+    _fetch(api, tmp_path)
+    pages = [p for p, _ in api.requests if "/api/2/" in p]
+    assert len(pages) == 3  # six resources, two per page
+    assert (tmp_path / str(SYNTH_YEAR) / f"vehicules-{SYNTH_YEAR}.csv").is_file()

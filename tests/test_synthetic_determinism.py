@@ -30,3 +30,19 @@ def test_a_year_is_the_same_alone_or_with_others(tmp_path: Path) -> None:
     alone = _digests(write_synthetic(tmp_path / "a", [2023], 300, seed=2))
     together = _digests(write_synthetic(tmp_path / "b", [2020, 2023], 300, seed=2))
     assert {k: together[k] for k in alone} == alone
+
+
+def test_generator_fingerprint_covers_the_helper_modules(tmp_path: Path) -> None:
+    import shutil
+
+    import accidents.synthetic as synthetic
+    from accidents.synthetic import generator_fingerprint
+
+    package = Path(synthetic.__file__).parent
+    for path in package.glob("synthetic*.py"):
+        shutil.copy(path, tmp_path / path.name)
+    first = generator_fingerprint(tmp_path)
+    assert first == generator_fingerprint() and len(first) == 16
+    helper = tmp_path / "synthetic_severity.py"
+    helper.write_bytes(helper.read_bytes() + b"\n# changed\n")
+    assert generator_fingerprint(tmp_path) != first

@@ -51,6 +51,7 @@ def test_headers_are_the_published_ones(synthetic_dir: Path, year: int) -> None:
         assert header == expected, (table, year)
 
 
+@pytest.mark.real_data
 def test_headers_match_the_real_samples(synthetic_dir: Path, samples_dir: Path) -> None:
     """Same header line as the real file of the same year (2019, 2023)."""
     for year in (2019, 2023):

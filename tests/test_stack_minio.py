@@ -1,0 +1,191 @@
+"""The `minio` profile against real servers: SeaweedFS S3 + MLflow server on free loopback ports.
+
+One module, one stack (module fixture `minio_stack`: `run.py stack up minio`), tests in
+order: services up -> real training run on the profile (artifacts in the bucket, MLflow run
+with metrics and model in S3, `run.py models`) -> S3 stopped during a run (clear error
+naming the endpoint, no traceback) -> restart and the same command succeeds with cache hits
+-> switching back to `local` -> the ZenML dashboard (headless Chromium) shows the run.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from accidents import stack_services as svc
+from tests.fixtures.zenml import REPO_ROOT, TINY_GATES
+
+pytestmark = [pytest.mark.stack, pytest.mark.pipeline]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+SCREENSHOT_DIR = REPO_ROOT / "test-artifacts"
+STEPS_WITH_OUTPUTS = ("ingest_data", "build_features", "split_data", "train_model", "evaluate_model")
+
+
+@pytest.fixture(scope="module")
+def trained(minio_stack):
+    """One training run on the minio profile (tiny synthetic data)."""
+    proc = minio_stack.zenml.run("train", "--config", "minio", *TINY_GATES, timeout=900)
+    result = json.loads((minio_stack.zenml.root / "outputs" / "training" / "latest.json").read_text())
+    return proc, result
+
+
+def test_stack_up_starts_both_services_and_is_idempotent(minio_stack):
+    out = minio_stack.up_output
+    assert f"S3 server (SeaweedFS) started: {minio_stack.s3_url}" in out, out
+    assert f"MLflow server started: {minio_stack.mlflow_url}" in out, out
+    assert f"bucket created: s3://{minio_stack.bucket}" in out, out
+    status = minio_stack.zenml.run("stack", "status", "minio")
+    assert status.stdout.count("answers") == 2, status.stdout
+    again = minio_stack.zenml.run("stack", "up", "minio")
+    assert "S3 server already running" in again.stdout and "MLflow server already running" in again.stdout
+    assert minio_stack.s3().head_bucket(Bucket=minio_stack.bucket)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert minio_stack.credentials.secret_key not in out + status.stdout + again.stdout
+
+
+def test_training_on_minio_puts_artifacts_and_mlflow_run_in_s3(minio_stack, trained):
+    proc, result = trained
+    assert result["status"] == "completed", result
+    assert result["artifact_store"] == f"s3://{minio_stack.bucket}/zenml"
+
+    # ZenML artifacts are objects in the bucket (listed through the S3 API).
+    zenml_keys = minio_stack.keys("zenml/")
+    for step in STEPS_WITH_OUTPUTS:
+        assert any(k.startswith(f"zenml/{step}/") for k in zenml_keys), (step, zenml_keys[:20])
+
+    # The MLflow run has the metrics ZenML recorded, and its model artifact lives in S3.
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=minio_stack.mlflow_url)
+    experiment = client.get_experiment_by_name("road_accident_severity")
+    assert experiment is not None
+    runs = client.search_runs([experiment.experiment_id], filter_string="metrics.test_roc_auc > 0")
+    assert runs, "no MLflow run with test metrics"
+    run = runs[0]
+    assert run.data.metrics["test_roc_auc"] == pytest.approx(result["metrics"]["roc_auc"], abs=1e-9)
+    mlflow_keys = minio_stack.keys("mlflow/")
+    model_files = [k for k in mlflow_keys if k.endswith("/MLmodel")]
+    assert model_files, mlflow_keys[:30]
+    assert any(k.startswith(f"mlflow/{experiment.experiment_id}/") for k in model_files), model_files
+    assert any("/artifacts/plots/" in k and run.info.run_id in k for k in mlflow_keys), mlflow_keys[:30]
+
+    # `run.py models` lists the new version.
+    models = minio_stack.zenml.run("models").stdout
+    assert re.search(rf"^\s*{result['model_version']}\s+{result['stage']}\b", models, re.M), models
+
+    # Credentials: in the ZenML secret only - never printed, never in a component config.
+    secret = minio_stack.credentials.secret_key
+    assert secret not in proc.stdout + proc.stderr
+    configs = minio_stack.zenml.python_json(
+        "import json; from zenml.client import Client; from zenml.enums import StackComponentType as T;"
+        "c = Client(); s = c.get_stack('minio');"
+        "print(json.dumps({t.value: [x.configuration for x in comps] for t, comps in s.components.items()}, default=str))"
+    )
+    assert secret not in json.dumps(configs)
+    store = configs["artifact_store"][0]
+    assert store["client_kwargs"]["endpoint_url"] == minio_stack.s3_url
+    assert store["authentication_secret"] == "minio_s3"
+
+
+def _wait_for_line(log: Path, pattern: str, proc: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.exists() and re.search(pattern, log.read_text(errors="replace")):
+            return
+        if proc.poll() is not None:
+            raise AssertionError(f"run ended before {pattern!r}:\n{log.read_text()[-4000:]}")
+        time.sleep(0.3)
+    raise AssertionError(f"{pattern!r} not seen within {timeout} s:\n{log.read_text()[-4000:]}")
+
+
+def test_s3_outage_fails_clearly_then_same_command_resumes_from_cache(minio_stack, trained):
+    # New data size -> a new ingest, so this run has steps left to do when S3 goes away.
+    command = [sys.executable, str(REPO_ROOT / "run.py"), "train", "--config", "minio",
+               *TINY_GATES, "--set", "data.n_accidents=650"]
+    env = {**minio_stack.zenml.env, "PYTHONUNBUFFERED": "1"}
+    log = minio_stack.zenml.root / "outage-run.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_line(log, r"Step build_features has finished", proc, timeout=600)
+        assert svc.stop_service(minio_stack.state_dir, svc.S3_SERVICE, timeout=5.0)
+        code = proc.wait(timeout=600)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    output = log.read_text(errors="replace")
+    assert code == 2, output[-4000:]
+    error_lines = [line for line in output.splitlines() if line.startswith("error: ")]
+    assert error_lines and minio_stack.s3_url in error_lines[-1], output[-3000:]
+    assert "Traceback" not in output, output[output.find("Traceback") - 500:][:4000]
+
+    # Restart S3 (MLflow is still up) and run the very same command: finished steps cached.
+    again_up = minio_stack.zenml.run("stack", "up", "minio")
+    assert "S3 server (SeaweedFS) started" in again_up.stdout
+    rerun = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    text = rerun.stdout + rerun.stderr
+    for step in ("ingest_data", "validate_data", "build_features"):
+        assert f"Using cached version of step {step}" in text, text[-3000:]
+
+
+def test_switching_back_to_local_and_again_to_minio(minio_stack, trained):
+    code = (
+        "import json; from accidents.config import load_config;"
+        "from cli.stack_profiles import ensure_stack, prepare_zenml_env; prepare_zenml_env();"
+        "from zenml.client import Client; out = {};"
+        "ensure_stack(load_config('local').stack); s = Client().active_stack;"
+        "out['local'] = [s.name, s.artifact_store.flavor, s.experiment_tracker is None];"
+        "ensure_stack(load_config('minio').stack); s = Client().active_stack;"
+        "out['minio'] = [s.name, s.artifact_store.path, s.experiment_tracker.config.tracking_uri];"
+        "print(json.dumps(out))"
+    )
+    out = minio_stack.zenml.python_json(code)
+    assert out["local"] == ["local", "local", True], out
+    assert out["minio"] == ["minio", f"s3://{minio_stack.bucket}/zenml", minio_stack.mlflow_url], out
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium (Debian chromium) not installed")
+def test_dashboard_shows_the_minio_training_run(minio_stack, trained):
+    _, result = trained
+    env = minio_stack.zenml
+    # The dashboard asks a fresh user for a survey first; answer it as the user would (the
+    # server's own update endpoint cannot set email_opted_in, so set it on the store first).
+    env.python("from zenml.client import Client; Client().update_user('default', updated_email_opt_in=False,"
+               " updated_metadata={'finished_onboarding_survey': True, 'overview_tour_done': True})")
+    (port,) = svc.free_ports(1)
+    env.run("dashboard", "--port", str(port), timeout=300)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(url + "/projects/default/runs", wait_until="load", timeout=90_000)
+            page.get_by_text(result["run_name"]).first.wait_for(timeout=90_000)
+            page.get_by_text(result["run_name"]).first.click()
+            page.get_by_text("evaluate_model").first.wait_for(timeout=90_000)
+            assert result["run_id"] in page.url, page.url
+            time.sleep(2)  # let the DAG settle before the picture
+            # CDP screenshot: Playwright's own waits for web fonts the offline page never gets.
+            cdp = page.context.new_cdp_session(page)
+            png = base64.b64decode(cdp.send("Page.captureScreenshot", {"format": "png"})["data"])
+            browser.close()
+        SCREENSHOT_DIR.mkdir(exist_ok=True)
+        shot = SCREENSHOT_DIR / "zenml-dashboard-minio-run.png"
+        shot.write_bytes(png)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    finally:
+        env.run("dashboard", "--stop", check=False, timeout=120)
+    assert os.path.getsize(shot) == len(png)
