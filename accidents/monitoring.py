@@ -34,16 +34,21 @@ ALLOWED_EXTRA_COLUMNS: frozenset[str] = frozenset(
     set(ID_COLUMNS) | {"grav", TARGET, PREDICTION, "probability", "model_version", "ts",
                        "request_id", "severe_predicted"}
 )
-#: Aggregates that are codes rather than quantities.
-_CATEGORICAL_AGGREGATES = frozenset({"other_vehicle_class"})
+#: Aggregates compared as categories: a code (``other_vehicle_class``) and the small
+#: counts of vehicles / users / pedestrians. Why the counts: they take a handful of values
+#: and are shared by every user of an accident, so a normed Wasserstein distance (divided
+#: by a std of about 1) swings with a few large accidents; comparing their frequency
+#: tables (Jensen-Shannon, as Evidently does for numeric columns with few values) does not.
+_CATEGORICAL_AGGREGATES = frozenset({"other_vehicle_class", "n_vehicles", "n_users", "n_pedestrians"})
 
 
 def column_kind(name: str) -> str:
     """"cat" or "num": how Evidently should treat a model-input column, and why.
 
     BAAC codes (lum, catv, secu1, ...) are labels: their integer order means nothing, so
-    they are categorical. Measures and calendar numbers (an_nais, vma, nbv, jour, mois,
-    an) and the accident-level counts are quantities. ``hrmn`` becomes the hour (numeric).
+    they are categorical; so are the accident-level counts (see above). Measures and
+    calendar numbers (an_nais, vma, nbv, jour, mois, an) are quantities. ``hrmn`` becomes
+    the hour (numeric).
     """
     if name in AGGREGATE_INPUTS:
         return "cat" if name in _CATEGORICAL_AGGREGATES else "num"

@@ -61,21 +61,21 @@ def decide_retrain(
             f"{settings.min_rows}), too few for reliable drift figures; {drift_text}",
             "too_few_rows",
         )
-    if drift_share >= settings.retrain_drift_share and drifted:
-        return RetrainDecision(True, f"retrain: {drift_text}", "feature_drift")
     metric = settings.metric
     now = _value(current_performance, metric)
     ref = _value(reference_performance, metric)
+    perf_text = "no labels in the batch: performance not checked"
+    drop = None
     if now is not None and ref is not None:
         drop = (ref - now) * METRIC_DIRECTIONS.get(metric, 1)  # > 0 = worse now
         perf_text = (f"{metric} {now:.4f} on the batch vs {ref:.4f} on the production "
                      f"version's test set (worse by {drop:+.4f}; retrain threshold "
                      f"{settings.retrain_metric_drop:.4f})")
-        if drop >= settings.retrain_metric_drop:
-            return RetrainDecision(True, f"retrain: {perf_text}; {drift_text}", "performance_drop")
-        return RetrainDecision(False, f"no retrain: {drift_text}; {perf_text}", "stable")
-    return RetrainDecision(False, f"no retrain: {drift_text}; no labels, performance not checked",
-                           "stable")
+    if drift_share >= settings.retrain_drift_share and drifted:
+        return RetrainDecision(True, f"retrain: {drift_text}; {perf_text}", "feature_drift")
+    if drop is not None and drop >= settings.retrain_metric_drop:
+        return RetrainDecision(True, f"retrain: {perf_text}; {drift_text}", "performance_drop")
+    return RetrainDecision(False, f"no retrain: {drift_text}; {perf_text}", "stable")
 
 
 def _value(performance: Mapping[str, Any] | None, metric: str) -> float | None:

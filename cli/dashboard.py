@@ -8,6 +8,7 @@ local server; ``--stop`` (``zenml logout --local``) goes back to the embedded SQ
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -38,17 +39,19 @@ def handle(args: argparse.Namespace) -> int:
 
     locations = prepare_zenml_env()
     if args.stop:
-        proc = subprocess.run([*zenml_cli(), "logout", "--local"], capture_output=True, text=True)
+        proc = subprocess.run([*zenml_cli(), "logout", "--local"], capture_output=True, text=True,
+                              env={**os.environ, "ZENML_LOGGING_COLORS_DISABLED": "true"})
         print(proc.stdout.strip() or proc.stderr.strip())
         return proc.returncode
     cmd = [*zenml_cli(), "login", "--local"]
     if args.port:
         cmd += ["--port", str(args.port)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    output = proc.stdout + proc.stderr
+    env = {**os.environ, "ZENML_LOGGING_COLORS_DISABLED": "true"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    output = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
     if proc.returncode != 0:
         raise UserError(f"`{' '.join(cmd[-3:])}` failed (exit {proc.returncode}): {output.strip()[-800:]}")
-    urls = re.findall(r"https?://[\w.\-]+:\d+[^\s'\"]*", output)
+    urls = re.findall(r"https?://[\w.\-]+:\d+[\w/.\-]*", output)
     url = urls[0] if urls else "(address not found in zenml's output; see `zenml status`)"
     print(f"ZenML dashboard: {url}")
     print(f"ZenML config: {locations['ZENML_CONFIG_PATH']}  (stop with: python run.py dashboard --stop)")

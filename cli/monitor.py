@@ -170,15 +170,17 @@ def run_monitoring(profile: str | Path = DEFAULT_PROFILE, source: dict[str, Any]
 
     settings = MonitoringSettings.from_config(config.monitoring)
     production = production_version()
-    from pipelines.monitoring import monitoring_pipeline
+    from pipelines.monitoring import PIPELINE_NAME, monitoring_pipeline
 
     label = source_label(source)
     try:
         run = monitoring_pipeline(source=source, settings=settings.as_dict(), source_label=label)
     except UserError:
         raise
-    except Exception as exc:  # a step's UserError may arrive wrapped by the orchestrator
-        user_error = _find_user_error(exc)
+    except Exception:
+        # the orchestrator reports "step X failed"; a user mistake found inside a step
+        # (bad columns, malformed log line) must still reach the user as its own message
+        user_error = failed_step_user_error(PIPELINE_NAME)
         if user_error is not None:
             raise user_error from None
         raise
@@ -188,14 +190,28 @@ def run_monitoring(profile: str | Path = DEFAULT_PROFILE, source: dict[str, Any]
     return result
 
 
-def _find_user_error(exc: BaseException) -> UserError | None:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, UserError):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
+def failed_step_user_error(pipeline_name: str) -> UserError | None:
+    """The UserError raised inside a failed step of the pipeline's latest run, rebuilt.
+
+    ZenML stores each failed step's exception class path and message; when the class is
+    one of ours (``accidents.errors``), the same class is raised again with the message.
+    """
+    import importlib
+
+    from zenml.client import Client
+
+    try:
+        run = Client().get_pipeline(pipeline_name).last_run
+        for step in run.steps.values():
+            info = step.exception_info
+            if info is None or not info.source:
+                continue
+            module, _, name = info.source.rpartition(".")
+            cls = getattr(importlib.import_module(module), name, None)
+            if isinstance(cls, type) and issubclass(cls, UserError):
+                return cls(info.message or info.traceback.strip().splitlines()[-1])
+    except Exception:  # noqa: BLE001 - best effort: the original failure is re-raised otherwise
+        return None
     return None
 
 

@@ -17,7 +17,7 @@
 set -Eeuo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(dirname "$HERE")"
-# shellcheck source=container/buildah-env.sh
+# shellcheck source-path=SCRIPTDIR source=buildah-env.sh
 source "$HERE/buildah-env.sh"
 need_root_and_buildah
 

@@ -14,7 +14,7 @@
 # Usage: container/make-base-image.sh [--force]
 set -Eeuo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=container/buildah-env.sh
+# shellcheck source-path=SCRIPTDIR source=buildah-env.sh
 source "$HERE/buildah-env.sh"
 need_root_and_buildah
 command -v debootstrap >/dev/null || die "debootstrap not found on PATH (Debian: apt-get install debootstrap)"
@@ -28,7 +28,7 @@ esac
 
 SUITE=bookworm
 UV_VERSION="${ACCIDENTS_BASE_UV_VERSION:-0.13.9}"
-RECIPE="$(cat "$0" | sha256sum | cut -c1-16)-uv${UV_VERSION}"
+RECIPE="$(sha256sum <"$0" | cut -c1-16)-uv${UV_VERSION}"
 TARBALL="$ACCIDENTS_CONTAINER_CACHE/$SUITE-minbase-python3.tar"
 
 # debian_mirror: the Debian mirror apt uses on this host (deb822 or one-line format),

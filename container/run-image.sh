@@ -15,7 +15,7 @@
 # Env: ACCIDENTS_RUN_LOG (server log file for --check, default a temp file).
 set -Eeuo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=container/buildah-env.sh
+# shellcheck source-path=SCRIPTDIR source=buildah-env.sh
 source "$HERE/buildah-env.sh"
 need_root_and_buildah
 

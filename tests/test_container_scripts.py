@@ -7,6 +7,7 @@ naming what is wrong and what to do, not with a buildah stack trace after minute
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 
 import pytest
@@ -21,6 +22,14 @@ def test_scripts_parse(name: str) -> None:
     out = subprocess.run(["bash", "-n", str(CONTAINER_DIR / name)], capture_output=True, text=True,
                          check=False)
     assert out.returncode == 0, out.stderr
+
+
+def test_scripts_pass_shellcheck() -> None:
+    if shutil.which("shellcheck") is None:
+        pytest.skip("shellcheck not installed (Debian: apt-get install shellcheck)")
+    out = subprocess.run(["shellcheck", "-x", *SCRIPTS], cwd=CONTAINER_DIR, capture_output=True,
+                         text=True, check=False)
+    assert out.returncode == 0, out.stdout
 
 
 @pytest.fixture(scope="module")

@@ -48,7 +48,8 @@ def test_column_kinds_follow_the_codebook() -> None:
     assert column_kind("other_vehicle_class") == "cat"
     assert column_kind("vma") == "num"
     assert column_kind("an_nais") == "num"
-    assert column_kind("n_users") == "num"
+    assert column_kind("n_users") == "cat"  # small counts: frequency tables (see module)
+    assert column_kind("nbv") == "num"
     assert column_kind("hrmn") == "num"
 
 

@@ -112,20 +112,24 @@ def test_figures_are_metadata_on_the_production_version(env: ZenmlEnv, shifted) 
 
 
 def test_prediction_log_source(env: ZenmlEnv, tmp_path: Path) -> None:
+    """Inputs the service logged (another synthetic year), with probabilities that are not
+    the production model's: inputs stable, output drift found, no performance (no labels)."""
     from accidents.monitoring_sources import batch_from_baac
     from accidents.synthetic import write_synthetic
 
-    write_synthetic(tmp_path / "baac", [2024], 400, seed=7)
-    rows = batch_from_baac(tmp_path / "baac", [2024]).head(600)
+    write_synthetic(tmp_path / "baac", [2024], 2000, seed=7)
+    rows = batch_from_baac(tmp_path / "baac", [2024])
     log = write_prediction_log(tmp_path / "predictions.jsonl", rows,
-                               probabilities=[0.05 + 0.9 * (i % 10) / 10 for i in range(len(rows))])
+                               probabilities=[0.9 + 0.1 * (i % 10) / 10 for i in range(len(rows))])
     result, stdout = monitor(env, "--prediction-log", str(log))
     assert result["drift"]["n_current"] == len(rows)
+    assert result["drift"]["drifted_columns"] == []
+    assert result["drift"]["prediction_drift"]["drifted"] is True  # logged outputs ~0.95
     assert result["performance"] is None  # a log has no outcomes
-    assert "no labels" in result["reason"]
-    assert result["drift"]["prediction_drift"]["method"] == "wasserstein"
+    assert "no labels in the batch" in result["reason"] and result["retrain"] is False
     assert str(log) in result["source"]
     assert "performance: not measured" in stdout
+    assert "RocAuc metric" not in Path(result["performance_report"]).read_text(encoding="utf-8")
 
 
 def test_missing_and_extra_columns_are_a_clear_error(env: ZenmlEnv, tmp_path: Path) -> None:

@@ -237,3 +237,11 @@ def test_bento_carries_model_labels_and_metadata(serving_bento: ExportedBento) -
                                       env=env, capture_output=True, text=True, check=True).stdout)
     assert bento["args"] == {"model_tag": serving_bento.model_tag}
     assert bento["labels"]["zenml_version"] == "12"
+
+
+def test_keep_alive_connections_are_recycled_so_workers_share_the_load(bento_server: BentoServer) -> None:
+    with httpx.Client(base_url=bento_server.url, headers=bento_server.headers, timeout=30) as client:
+        answers = [client.post("/predict", json={"road_users": [VALID]}) for _ in range(25)]
+    assert all(a.status_code == 200 for a in answers)
+    assert [a.headers.get("connection") for a in answers[:24]] == [None] * 24
+    assert answers[24].headers.get("connection") == "close"
