@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from accidents import schema
-from accidents.errors import DataError
+from accidents.errors import ConfigError, DataError
 from accidents.features import AGGREGATE_INPUTS, ID_COLUMNS, MODEL_INPUT_COLUMNS, TARGET
 from accidents.monitoring_config import MonitoringSettings
 
@@ -222,6 +222,10 @@ def run_drift_report(
 
     check_batch_columns(reference, features, "reference (production training features)")
     check_batch_columns(current, features, source)
+    unknown = [c for c in settings.ignore_columns if c not in features]
+    if unknown:
+        raise ConfigError(f"monitoring.ignore_columns names {', '.join(unknown)}, which "
+                          f"{'is' if len(unknown) == 1 else 'are'} not model input column(s)")
     columns = monitored_columns(features, settings)
     if not columns:
         raise DataError("no column left to monitor: monitoring.ignore_columns lists every feature")

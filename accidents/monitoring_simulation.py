@@ -37,6 +37,9 @@ class PeriodRecord:
     new_version: str | None = None  # version trained after this period, if any
     promoted: bool = False  # the new version replaced production
     promotion_reason: str = ""
+    monitoring_run: str = ""  # the monitoring pipeline run of this period
+    drift_report: str = ""  # its HTML report files
+    performance_report: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -39,21 +39,21 @@ MODEL_ENV = "BENCH_PLAIN_MODEL"
 def create_plain_app() -> Any:
     """The baseline: FastAPI, same validation and frame builder, one model call per request."""
     import joblib
-    from fastapi import FastAPI
-    from pydantic import BaseModel
+    from fastapi import Body, FastAPI
 
     from accidents.serving_schema import RoadUser, rows_to_frame
 
     model = joblib.load(os.environ[MODEL_ENV])
     app = FastAPI()
 
-    class Body(BaseModel):
-        road_users: list[RoadUser]  # type: ignore[valid-type]
-
-    @app.post("/predict")
-    def predict(body: Body) -> dict[str, list[float]]:
-        proba = model.predict_proba(rows_to_frame(body.road_users))[:, 1]
+    def predict(road_users: Any) -> dict[str, list[float]]:
+        proba = model.predict_proba(rows_to_frame(road_users))[:, 1]
         return {"probability": proba.tolist()}
+
+    # Set at run time (this module uses string annotations) so FastAPI sees the real model.
+    predict.__annotations__ = {"road_users": Annotated[list[RoadUser], Body(embed=True)],
+                               "return": dict[str, list[float]]}
+    app.post("/predict")(predict)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -96,8 +96,15 @@ def _stop(proc: subprocess.Popen) -> None:
 
 def _measure(name: str, url: str, single_path: str, batch_path: str, singles: list[str],
              batches: list[str], work: Path, seconds: int, headers: dict[str, str]) -> dict[str, Any]:
+    import httpx
+
     from tests.fixtures.serving import run_wrk
 
+    for path, body in ((single_path, singles[0]), (batch_path, batches[0])):
+        check = httpx.post(url + path, content=body, timeout=120,
+                           headers={"Content-Type": "application/json", **headers})
+        if check.status_code != 200:  # never time a server that answers errors
+            raise RuntimeError(f"{name} {path} answered {check.status_code}: {check.text[:500]}")
     out: dict[str, Any] = {"server": name, "single": {}, "batch": {}}
     run_wrk(url, single_path, singles, work, connections=8, seconds=3, headers=headers)  # warm-up
     for conc in (1, 8, 32):

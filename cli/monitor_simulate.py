@@ -132,6 +132,8 @@ def run_simulation(
             roc_auc=(perf.get("current") or {}).get("roc_auc"),
             reference_roc_auc=(perf.get("reference_test") or {}).get("roc_auc"),
             retrain=bool(monitored["retrain"]), reason=monitored["reason"],
+            monitoring_run=monitored["run_name"], drift_report=monitored["drift_report"],
+            performance_report=monitored["performance_report"],
         )
         if record.retrain:
             trained = train_on(i)

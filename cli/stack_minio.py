@@ -349,9 +349,11 @@ def stack_errors(stack_cfg: Any) -> Iterator[None]:
         lg.addFilter(quiet)
     try:
         yield
-    except UserError:
+    except StackUnavailableError:
         raise
     except Exception as exc:
+        # Also a UserError such as cli/train.py's "pipeline run has failed": when the cause
+        # is a server of the profile that went away, say so (naming it) instead.
         message = explain_stack_failure(exc, stack_cfg)
         if message is None:
             down = unreachable_services(stack_cfg)

@@ -40,6 +40,10 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$IMAGE" ] || die "usage: $0 IMAGE [--port N] [--env K=V] [--check [--predict PATH JSON]]"
 [[ "$PORT" =~ ^[0-9]+$ ]] || die "--port must be a number, got '$PORT'"
+# Something already listening there would answer the readiness check in our place.
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+    die "port $PORT on 127.0.0.1 is already in use (choose another with --port)"
+fi
 image_exists "$IMAGE" || die "image '$IMAGE' not in buildah's store (build it: container/build-image.sh BENTO_TAG)"
 
 # The image's ENTRYPOINT (BentoML's env/docker/entrypoint.sh): `buildah run` does not
@@ -57,7 +61,7 @@ SERVER_PID=""
 container_pids() {
     local f
     for f in /proc/[0-9]*/environ; do
-        grep -qa -- "ACCIDENTS_RUN_ID=$RUN_ID" "$f" 2>/dev/null && basename "$(dirname "$f")"
+        { tr '\0' '\n' <"$f"; } 2>/dev/null | grep -x -- "ACCIDENTS_RUN_ID=$RUN_ID" >/dev/null && basename "$(dirname "$f")"
     done
     return 0
 }

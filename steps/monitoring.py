@@ -16,7 +16,8 @@ from zenml import get_step_context, log_metadata, step
 from zenml.types import HTMLString
 
 from accidents.constants import META_MONITORING, META_THRESHOLD
-from accidents.monitoring import PREDICTION, report_html, run_drift_report
+from accidents.features import MODEL_INPUT_COLUMNS
+from accidents.monitoring import PREDICTION, check_batch_columns, report_html, run_drift_report
 from accidents.monitoring_config import MonitoringSettings
 from accidents.monitoring_decision import decide_retrain
 from accidents.monitoring_performance import (
@@ -60,6 +61,8 @@ def load_current_batch(source: dict[str, Any]) -> Annotated[pd.DataFrame, ARTIFA
         frame = batch_from_file(Path(source["path"]))
     else:
         raise DataError(f"unknown monitoring source kind {kind!r} (baac, prediction_log, file)")
+    # a batch the model cannot read is rejected here, before anything is compared
+    check_batch_columns(frame, MODEL_INPUT_COLUMNS, source.get("path") or source.get("dir", "batch"))
     log_metadata(metadata={"current_batch": json_safe({
         **{k: v for k, v in source.items() if k != "kind"}, "kind": kind, "rows": len(frame),
         "labelled": has_labels(frame)})})

@@ -56,6 +56,18 @@ def test_bad_arguments_exit_2_with_the_reason(can_run: None, name: str, args: li
     assert "error: " in out.stdout and message in out.stdout, out.stdout
 
 
+def test_run_image_refuses_a_busy_port(can_run: None) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        out = run_script("run-image.sh", "any-image:1", "--port", str(port), timeout=60)
+    assert out.returncode == 2, out.stdout
+    assert f"port {port} on 127.0.0.1 is already in use" in out.stdout
+
+
 def test_unknown_bento_names_the_store(can_run: None, tmp_path_factory: pytest.TempPathFactory) -> None:
     home = tmp_path_factory.mktemp("empty-bentoml-home")
     out = run_script("build-image.sh", "road_accident_severity:v999", env=script_env(home), timeout=120)

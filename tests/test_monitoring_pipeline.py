@@ -1,8 +1,12 @@
-"""The real monitoring pipeline (real ZenML in an isolated environment, small synthetic data).
+"""The real monitoring pipeline and ``run.py simulate`` (real ZenML, isolated env, small data).
 
-One training run (module fixture) puts version 1 in production; every test then runs
-``python run.py monitor`` as a subprocess against it and checks the printed/written
-results, the HTML reports, the artifacts and the metadata on the production version.
+To keep the suite fast, one ``run.py simulate`` (module fixture) provides the first
+monitoring runs: 2021 trains version 1 (production); 2022 (realistic year-to-year change
+only) and 2023 (three inputs strongly shifted) are monitored by the real ``monitoring``
+pipeline against version 1, and 2023 triggers retraining on 2021-2023 with the training
+pipeline's same-test-data promotion. The tests read those runs' outputs (JSON, HTML files,
+ZenML metadata and artifacts); further tests run ``run.py monitor`` on other sources
+against whatever version is then in production.
 """
 
 from __future__ import annotations
@@ -19,18 +23,31 @@ from tests.fixtures.zenml import TINY_GATES, ZenmlEnv, make_zenml_env
 pytestmark = pytest.mark.pipeline
 
 SHIFTED = ("an_nais", "atm", "vma")
-SHIFT_ARGS = tuple(arg for c in SHIFTED for arg in ("--shift", f"{c}=0.8"))
 N_MONITORED = 38  # MODEL_INPUT_COLUMNS minus the ignored year `an`
+SMALL_MODEL = ("--set", "model.params={n_estimators: 60, max_depth: 4}")
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> ZenmlEnv:
-    """Version 1 trained on synthetic 2022-2023 (2000 accidents a year) and in production."""
-    zenml = make_zenml_env(tmp_path_factory.mktemp("monitoring"),
-                           extra={"ACCIDENTS_N_ACCIDENTS": "2000"})
-    zenml.trained = zenml.train(*TINY_GATES, "--set", "model.params={n_estimators: 60, max_depth: 4}")
-    assert zenml.trained["stage"] == "production", zenml.trained
-    return zenml
+    """An isolated ZenML world with 2000 synthetic accidents a year (~4.5k road users)."""
+    return make_zenml_env(tmp_path_factory.mktemp("monitoring"), extra={"ACCIDENTS_N_ACCIDENTS": "2000"})
+
+
+@pytest.fixture(scope="module")
+def simulation(env: ZenmlEnv) -> dict[str, Any]:
+    shift = [arg for c in SHIFTED for arg in ("--shift", f"{c}=0.8")]
+    proc = env.run("simulate", "--years", "2021", "2022", "2023", "--shift-from", "2023", *shift,
+                   *TINY_GATES, *SMALL_MODEL, timeout=1500)
+    result = json.loads((env.root / "outputs" / "simulation" / "simulation.json").read_text())
+    result["stdout"] = proc.stdout
+    return result
+
+
+def period(simulation: dict[str, Any], name: str) -> dict[str, Any]:
+    """The monitoring run of one period: its record and its summary.json."""
+    record = next(r for r in simulation["records"] if r["period"] == name)
+    summary = json.loads((Path(record["drift_report"]).parent / "summary.json").read_text())
+    return {**record, "summary": summary}
 
 
 def monitor(env: ZenmlEnv, *args: str) -> tuple[dict[str, Any], str]:
@@ -39,79 +56,93 @@ def monitor(env: ZenmlEnv, *args: str) -> tuple[dict[str, Any], str]:
     return json.loads((env.root / "outputs" / "monitoring" / "latest.json").read_text()), proc.stdout
 
 
-def production_metadata(env: ZenmlEnv) -> dict[str, Any]:
-    """The production version's 'monitoring' metadata and its linked drift-report artifact."""
+def version_metadata(env: ZenmlEnv, version: str = "production") -> dict[str, Any]:
+    """A version's 'monitoring' metadata and its linked drift-report artifact."""
     return env.python_json(
         "import json\n"
         "from zenml.client import Client\n"
         "from accidents.constants import MODEL_NAME, META_MONITORING\n"
-        "mv = Client().get_model_version(MODEL_NAME, 'production')\n"
+        f"mv = Client().get_model_version(MODEL_NAME, {version!r})\n"
         "art = mv.get_artifact('monitoring_drift_report')\n"
         "print(json.dumps({'version': mv.number, 'monitoring': mv.run_metadata[META_MONITORING],"
         " 'report_type': type(art.load()).__name__, 'report_len': len(art.load())}))"
     )
 
 
-@pytest.fixture(scope="module")
-def stable(env: ZenmlEnv) -> tuple[dict[str, Any], str]:
-    return monitor(env, "--synthetic-year", "2024")
+def test_simulate_retrains_at_the_shift(simulation: dict[str, Any]) -> None:
+    first, stable, shifted = simulation["records"]
+    assert [r["period"] for r in simulation["records"]] == ["2021", "2022", "2023"]
+    assert first["new_version"] == "1" and first["promoted"] is True
+    assert stable["serving_version"] == "1" and stable["retrain"] is False
+    assert shifted["serving_version"] == "1" and shifted["retrain"] is True
+    assert shifted["new_version"] == "2"
+    # promoted (or not) by the training pipeline's same-test-data rule, and says so
+    assert ("beats production version 1 on the same test data" in shifted["promotion_reason"]) \
+        == shifted["promoted"]
+    plot = Path(simulation["plot"])
+    assert plot.is_file() and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "served_by" in simulation["table"] and "2023" in simulation["table"]
+    assert f"plot: {plot}" in simulation["stdout"]
 
 
-@pytest.fixture(scope="module")
-def shifted(env: ZenmlEnv) -> tuple[dict[str, Any], str]:
-    return monitor(env, "--synthetic-year", "2024", *SHIFT_ARGS)
+def test_simulation_table_and_plot_are_artifacts(env: ZenmlEnv, simulation: dict[str, Any]) -> None:
+    artifacts = env.python_json(
+        "import json\nfrom zenml.client import Client\n"
+        "a = Client().get_artifact_version('simulation_plot')\n"
+        "t = Client().get_artifact_version('simulation_table').load()\n"
+        "print(json.dumps({'plot': type(a.load()).__name__, 'periods': t['period'].tolist(),"
+        " 'retrain': t['retrain'].tolist()}))")
+    assert artifacts["periods"] == ["2021", "2022", "2023"]
+    assert artifacts["retrain"] == [r["retrain"] for r in simulation["records"]]
+    assert "Image" in artifacts["plot"]
 
 
-def test_no_shift_no_drift_no_retrain(stable: tuple[dict[str, Any], str]) -> None:
-    result, stdout = stable
-    assert result["status"] == "completed"
-    assert result["drift"]["drifted_columns"] == []
-    assert result["drift"]["n_monitored"] == N_MONITORED
-    assert result["retrain"] is False and result["decision"]["rule"] == "stable"
-    assert "decision: no retrain" in stdout
-    assert result["drift_report"] in stdout  # the path is printed
+def test_no_shift_no_drift_no_retrain(simulation: dict[str, Any]) -> None:
+    run = period(simulation, "2022")
+    drift = run["summary"]["drift"]
+    assert drift["drifted_columns"] == [] and drift["n_monitored"] == N_MONITORED
+    assert run["retrain"] is False and run["summary"]["decision"]["rule"] == "stable"
     # labelled batch: performance on the batch beside the production test set's
-    perf = result["performance"]
+    perf = run["summary"]["performance"]
     assert 0.5 < perf["current"]["roc_auc"] <= 1 and 0.5 < perf["reference_test"]["roc_auc"] <= 1
 
 
-def test_shift_detected_on_exactly_the_shifted_columns(shifted: tuple[dict[str, Any], str]) -> None:
-    result, stdout = shifted
-    assert sorted(result["drift"]["drifted_columns"]) == sorted(SHIFTED)
-    assert result["retrain"] is True and result["decision"]["rule"] == "feature_drift"
+def test_shift_detected_on_exactly_the_shifted_columns(simulation: dict[str, Any]) -> None:
+    run = period(simulation, "2023")
+    assert sorted(run["summary"]["drift"]["drifted_columns"]) == sorted(SHIFTED)
+    assert run["retrain"] is True and run["summary"]["decision"]["rule"] == "feature_drift"
     for column in SHIFTED:
-        assert column in result["reason"]
-    assert "decision: RETRAIN" in stdout
+        assert column in run["reason"]
 
 
-def test_html_reports_are_complete_evidently_reports(stable, shifted) -> None:
-    for result, n_drifted in ((stable[0], 0), (shifted[0], 3)):
-        html = Path(result["drift_report"]).read_text(encoding="utf-8")
+def test_html_reports_are_complete_evidently_reports(simulation: dict[str, Any]) -> None:
+    for name, n_drifted in (("2022", 0), ("2023", 3)):
+        run = period(simulation, name)
+        html = Path(run["drift_report"]).read_text(encoding="utf-8")
         assert "<!doctype html>" in html[:200].lower() and "window.drawDashboard" in html
         share = round(n_drifted / N_MONITORED * 100, 3)
         assert f"Drift is detected for {share}% of columns ({n_drifted} out of {N_MONITORED})" in html
         assert "Reference Distribution" in html and '"an_nais"' in html
-        perf = Path(result["performance_report"]).read_text(encoding="utf-8")
+        perf = Path(run["performance_report"]).read_text(encoding="utf-8")
         assert "window.drawDashboard" in perf
         assert "RocAuc metric (current)" in perf and "RocAuc metric (reference)" in perf
 
 
-def test_figures_are_metadata_on_the_production_version(env: ZenmlEnv, shifted) -> None:
-    result = shifted[0]
-    meta = production_metadata(env)
-    assert meta["version"] == env.trained["model_version"]
+def test_figures_are_metadata_on_the_monitored_version(env: ZenmlEnv, simulation: dict[str, Any]) -> None:
+    """Version 1 was production when 2022 and 2023 were monitored: it holds the latest figures."""
+    run = period(simulation, "2023")
+    meta = version_metadata(env, "1")
     monitoring = meta["monitoring"]
-    assert monitoring["run"] == result["run_name"]  # the latest monitoring run
+    assert monitoring["run"] == run["monitoring_run"]
     assert monitoring["drift_share"] == pytest.approx(3 / N_MONITORED, abs=1e-6)
     assert sorted(monitoring["drifted_columns"]) == sorted(SHIFTED)
     assert monitoring["retrain"] is True
-    assert monitoring["performance"]["current"]["roc_auc"] == pytest.approx(
-        result["performance"]["current"]["roc_auc"])
-    # the HTML report is an artifact of the production version (renders in the dashboard)
+    assert monitoring["performance"]["current"]["roc_auc"] == pytest.approx(run["roc_auc"])
+    # the HTML report is an artifact of that version (renders in the dashboard)
     assert meta["report_type"] == "HTMLString" and meta["report_len"] > 100_000
 
 
-def test_prediction_log_source(env: ZenmlEnv, tmp_path: Path) -> None:
+def test_prediction_log_source(env: ZenmlEnv, simulation: dict[str, Any], tmp_path: Path) -> None:
     """Inputs the service logged (another synthetic year), with probabilities that are not
     the production model's: inputs stable, output drift found, no performance (no labels)."""
     from accidents.monitoring_sources import batch_from_baac
@@ -132,7 +163,8 @@ def test_prediction_log_source(env: ZenmlEnv, tmp_path: Path) -> None:
     assert "RocAuc metric" not in Path(result["performance_report"]).read_text(encoding="utf-8")
 
 
-def test_missing_and_extra_columns_are_a_clear_error(env: ZenmlEnv, tmp_path: Path) -> None:
+def test_missing_and_extra_columns_are_a_clear_error(env: ZenmlEnv, simulation: dict[str, Any],
+                                                    tmp_path: Path) -> None:
     from tests.fixtures.monitoring import fabricated_batch
 
     path = tmp_path / "batch.csv"
@@ -146,7 +178,8 @@ def test_missing_and_extra_columns_are_a_clear_error(env: ZenmlEnv, tmp_path: Pa
 
 
 @pytest.mark.real_data
-def test_real_sample_year_as_current_data(env: ZenmlEnv, samples_dir: Path) -> None:
+def test_real_sample_year_as_current_data(env: ZenmlEnv, simulation: dict[str, Any],
+                                          samples_dir: Path) -> None:
     """Real-format files of a year the model was not trained on, through the same loader."""
     from accidents.monitoring_sources import batch_from_baac
 
@@ -163,6 +196,7 @@ def test_real_sample_year_as_current_data(env: ZenmlEnv, samples_dir: Path) -> N
     assert f"only {expected_users} current rows" in result["reason"]
     html = Path(result["drift_report"]).read_text(encoding="utf-8")
     assert f"out of {N_MONITORED})" in html
-    meta = production_metadata(env)
+    meta = version_metadata(env)
+    assert meta["version"] == int(result["model_version_number"])
     assert meta["monitoring"]["run"] == result["run_name"]
     assert meta["monitoring"]["rows_current"] == expected_users

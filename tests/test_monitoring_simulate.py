@@ -1,23 +1,14 @@
-"""``run.py simulate`` on small synthetic data: 3 yearly periods, a strong shift in the third.
+"""Unit tests of the continuous-training simulation's parts (table, plot, month periods).
 
-Real ZenML (isolated environment), real training/monitoring pipelines, real promotion.
-Expected story: 2021 trains version 1; 2022 (realistic year-to-year change only) is
-monitored without retraining; 2023 (three inputs strongly shifted) is monitored, drift is
-found on exactly those inputs, a version 2 is trained on 2021-2023 and the promotion
-decides on the same test data whether it replaces version 1.
+The full ``run.py simulate`` run (real ZenML) is in tests/test_monitoring_pipeline.py,
+where it also provides the monitoring runs the pipeline tests inspect.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import pytest
-
 from accidents.monitoring_simulation import PeriodRecord, plot_png, records_table
-from tests.fixtures.zenml import TINY_GATES, ZenmlEnv, make_zenml_env
-
-SHIFTED = ("an_nais", "atm", "vma")
 
 
 def test_plot_and_table_from_records() -> None:
@@ -35,38 +26,27 @@ def test_plot_and_table_from_records() -> None:
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
 
 
-@pytest.mark.pipeline
-def test_simulate_retrains_at_the_shift(tmp_path_factory: pytest.TempPathFactory) -> None:
-    env: ZenmlEnv = make_zenml_env(tmp_path_factory.mktemp("simulate"),
-                                   extra={"ACCIDENTS_N_ACCIDENTS": "2000"})
-    shift = [arg for c in SHIFTED for arg in ("--shift", f"{c}=0.8")]
-    proc = env.run("simulate", "--years", "2021", "2022", "2023", "--shift-from", "2023", *shift,
-                   *TINY_GATES, "--set", "model.params={n_estimators: 60, max_depth: 4}",
-                   timeout=1200)
-    out = env.root / "outputs" / "simulation"
-    result = json.loads((out / "simulation.json").read_text())
-    first, stable, shifted = result["records"]
-    assert [r["period"] for r in result["records"]] == ["2021", "2022", "2023"]
-    assert first["new_version"] == "1" and first["promoted"] is True
-    # realistic year-to-year change: monitored by version 1, no retraining
-    assert stable["serving_version"] == "1"
-    assert stable["retrain"] is False and stable["drifted_columns"] == []
-    assert stable["roc_auc"] is not None
-    # the shift: found on exactly the shifted inputs, retraining on 2021-2023
-    assert shifted["serving_version"] == "1"
-    assert sorted(shifted["drifted_columns"]) == sorted(SHIFTED)
-    assert shifted["retrain"] is True and shifted["new_version"] == "2"
-    # promotion happened (or not) by the training pipeline's same-test-data rule
-    assert ("beats production version 1 on the same test data" in shifted["promotion_reason"]) \
-        == shifted["promoted"]
-    plot = Path(result["plot"])
-    assert plot.is_file() and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "2023" in result["table"] and "served_by" in result["table"]
-    assert "plot:" in proc.stdout
-    artifacts = env.python_json(
-        "import json\nfrom zenml.client import Client\n"
-        "a = Client().get_artifact_version('simulation_plot')\n"
-        "t = Client().get_artifact_version('simulation_table').load()\n"
-        "print(json.dumps({'plot': type(a.load()).__name__, 'periods': t['period'].tolist()}))")
-    assert artifacts["periods"] == ["2021", "2022", "2023"]
-    assert "Image" in artifacts["plot"]
+def test_month_periods_are_month_filtered_baac_files(tmp_path: Path) -> None:
+    """Month mode writes "data so far" as BAAC files the loader reads, holding only those
+    months; a shifted month comes from the shifted copy, the others are untouched."""
+    from accidents.loader import load_years
+    from accidents.synthetic import write_synthetic
+    from cli.monitor_simulate import _filter_months, _merge_months
+
+    write_synthetic(tmp_path / "base", [2023], 400, seed=3)
+    write_synthetic(tmp_path / "shifted", [2023], 400, seed=3, shift={"atm": 1.0})
+    full = load_years(tmp_path / "base", [2023])
+    _filter_months(tmp_path / "base", 2023, {1, 2, 3}, tmp_path / "q1")
+    q1 = load_years(tmp_path / "q1", [2023])
+    in_q1 = full.caracteristiques["mois"].isin([1, 2, 3])
+    assert set(q1.caracteristiques["mois"]) <= {1, 2, 3}
+    assert len(q1.caracteristiques) == int(in_q1.sum()) > 0
+    assert len(q1.usagers) == int(full.usagers["Num_Acc"].isin(
+        full.caracteristiques.loc[in_q1, "Num_Acc"]).sum())
+    _merge_months(tmp_path / "base", tmp_path / "shifted", 2023, {12}, tmp_path / "mixed")
+    mixed = load_years(tmp_path / "mixed", [2023]).caracteristiques.set_index("Num_Acc")
+    base = full.caracteristiques.set_index("Num_Acc")
+    assert len(mixed) == len(base)
+    december = base["mois"] == 12
+    assert (mixed.loc[base.index[~december], "atm"] == base.loc[~december, "atm"]).all()
+    assert (mixed.loc[base.index[december], "atm"] != base.loc[december, "atm"]).mean() > 0.5

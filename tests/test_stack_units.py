@@ -87,3 +87,21 @@ def test_start_refuses_a_busy_port_and_stop_cleans_stale_state(tmp_path):
     assert svc.read_state(tmp_path, "s3") is not None
     assert svc.stop_service(tmp_path, "s3") is False
     assert svc.read_state(tmp_path, "s3") is None and not (tmp_path / "s3.pid").exists()
+
+
+def test_stack_errors_turns_a_failed_run_with_a_dead_endpoint_into_one_line():
+    """cli/train.py raises a UserError ("pipeline run has failed"); when the profile's S3
+    endpoint no longer answers, the user sees which one instead."""
+    from accidents.errors import UserError
+    from cli.stack_minio import StackUnavailableError, stack_errors
+
+    s3_port, mlflow_port = svc.free_ports(2)
+    cfg = minio_cfg(s3_endpoint=f"http://127.0.0.1:{s3_port}",
+                    mlflow_tracking_uri=f"http://127.0.0.1:{mlflow_port}")
+    with pytest.raises(StackUnavailableError) as info, stack_errors(cfg):
+        raise UserError("Pipeline run has failed due to failure in step(s): split_data")
+    assert f"S3 endpoint http://127.0.0.1:{s3_port}" in str(info.value)
+    assert f"MLflow tracking server http://127.0.0.1:{mlflow_port}" in str(info.value)
+    # Other profiles: untouched.
+    with pytest.raises(ValueError), stack_errors(minio_cfg(kind="local")):
+        raise ValueError("a real bug")
