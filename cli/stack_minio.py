@@ -219,6 +219,9 @@ def ensure_minio_stack(stack_cfg: Any) -> str:
                   T.EXPERIMENT_TRACKER: tracker}
     components.update(_remote_components(stack_cfg))
     ensure_named_stack(name, components)
+    # Whatever command runs a pipeline on this stack next (train, monitor, ...): a lost S3 /
+    # MLflow server is logged as one line naming it, not as a botocore traceback.
+    install_quiet_tracebacks(stack_cfg)
     # The MLflow client talks to the tracking server only (artifacts are proxied by the
     # server to s3://<bucket>/mlflow), so no S3 variables are exported to this process.
     return name
@@ -328,6 +331,15 @@ _STEP_FAILURE_LOGGERS = (
     "zenml.orchestrators.dag_runner",
     "zenml.log_stores.artifact.artifact_log_exporter",  # step logs are written to S3 too
 )
+
+
+def install_quiet_tracebacks(stack_cfg: Any) -> None:
+    """Attach (once per process) the filter that shortens connection-error step failures."""
+    for name in _STEP_FAILURE_LOGGERS:
+        lg = logging.getLogger(name)
+        for old in [f for f in lg.filters if isinstance(f, _QuietConnectionTracebacks)]:
+            lg.removeFilter(old)
+        lg.addFilter(_QuietConnectionTracebacks(stack_cfg))
 
 
 @contextmanager

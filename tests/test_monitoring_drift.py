@@ -55,7 +55,8 @@ def test_column_kinds_follow_the_codebook() -> None:
 
 def test_codes_read_as_floats_get_the_reference_label() -> None:
     labels = code_labels(pd.Series([7.0, -1.0, None, 33]))
-    assert labels.tolist() == ["7", "-1", "-1", "33"]
+    assert labels.tolist() == [7, -1, -1, 33] and labels.dtype == "int64"
+    assert code_labels(pd.Series(["A", "B", None])).tolist() == ["A", "B", "-1"]
 
 
 def test_hour_of_reads_baac_times() -> None:

@@ -175,8 +175,12 @@ def test_dashboard_shows_the_minio_training_run(minio_stack, trained):
             page.goto(url + "/projects/default/runs", wait_until="load", timeout=90_000)
             page.get_by_text(result["run_name"]).first.wait_for(timeout=90_000)
             page.get_by_text(result["run_name"]).first.click()
-            page.get_by_text("evaluate_model").first.wait_for(timeout=90_000)
+            # The run's page: its DAG (React Flow renders the visible nodes) and its stack.
+            page.locator('[data-id="step/ingest_data"]').wait_for(timeout=90_000)
             assert result["run_id"] in page.url, page.url
+            page.get_by_role("tab", name="Stack").click()
+            page.get_by_text("s3_store_minio").first.wait_for(timeout=60_000)
+            page.get_by_text("mlflow_tracker_minio").first.wait_for(timeout=60_000)
             time.sleep(2)  # let the DAG settle before the picture
             # CDP screenshot: Playwright's own waits for web fonts the offline page never gets.
             cdp = page.context.new_cdp_session(page)
