@@ -51,34 +51,73 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
 }
 
 
+def _as_float(values: pd.Series) -> np.ndarray:
+    """Column -> float64 array; text that is not a number becomes NaN (never raises)."""
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _hour_of(text: object) -> float:
+    """Hour of one BAAC ``hrmn``: "HH:MM"/"H:MM" (2019+) or "HHMM"/"HMM" digits (before)."""
+    if not isinstance(text, str):
+        if text is None or (isinstance(text, float) and np.isnan(text)):
+            return np.nan
+        text = str(text)
+    text = text.strip()
+    hours, colon, minutes = text.partition(":")
+    if colon:
+        if not (1 <= len(hours) <= 2 and len(minutes) == 2 and hours.isdigit() and minutes.isdigit()):
+            return np.nan
+        hour = int(hours)
+    elif 1 <= len(text) <= 4 and text.isdigit():
+        hour = int(text) // 100
+    else:
+        return np.nan
+    return float(hour) if 0 <= hour <= 23 else np.nan
+
+
+def _hours(hrmn: pd.Series) -> np.ndarray:
+    return np.fromiter((_hour_of(v) for v in hrmn.to_numpy(dtype=object)), dtype=np.float64,
+                       count=len(hrmn))
+
+
+def _weekdays(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Day of week (0 = Monday) by calendar arithmetic; NaN for a missing or impossible date.
+
+    Plain numpy instead of ``pd.to_datetime``: this runs on every served request, where a
+    fixed cost of milliseconds per call would dominate.
+    """
+    year = np.where(year < 100, year + 2000, year)  # pre-2019 files write "19" for 2019
+    ok = (np.isfinite(year) & np.isfinite(month) & np.isfinite(day)
+          & (year >= 1900) & (year <= 2200) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31))
+    y = np.where(ok, year, 1970).astype(np.int64)
+    m = np.where(ok, month, 1).astype(np.int64)
+    d = np.where(ok, day, 1).astype(np.int64)
+    month_start = (y - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (m - 1)
+    dates = month_start.astype("datetime64[D]") + (d - 1)
+    ok &= dates.astype("datetime64[M]") == month_start  # day 31 of a 30-day month, 29 Feb...
+    days = dates.astype(np.int64)
+    return np.where(ok, (days + 3) % 7, np.nan)  # 1970-01-01 was a Thursday (3)
+
+
 def parse_hour(hrmn: pd.Series) -> pd.Series:
     """Hour 0-23 from BAAC ``hrmn`` ("HH:MM" since 2019, "HHMM"/"HMM" before); NaN if unparsable."""
-    text = hrmn.astype("string").str.strip()
-    with_colon = text.str.extract(r"^(\d{1,2}):\d{2}$")[0]
-    digits = text.where(with_colon.isna()).str.extract(r"^(\d{1,4})$")[0]
-    from_digits = pd.to_numeric(digits, errors="coerce") // 100
-    hour = pd.to_numeric(with_colon, errors="coerce").fillna(from_digits)
-    return hour.where((hour >= 0) & (hour <= 23)).astype("float64")
+    return pd.Series(_hours(hrmn), index=hrmn.index, dtype="float64")
 
 
 def weekday(an: pd.Series, mois: pd.Series, jour: pd.Series) -> pd.Series:
     """Day of week (0 = Monday); NaN when the date is missing or impossible."""
-    year = pd.to_numeric(an, errors="coerce")
-    year = year.where(year >= 100, year + 2000)  # pre-2019 files write "19" for 2019
-    parts = pd.DataFrame({
-        "year": year,
-        "month": pd.to_numeric(mois, errors="coerce"),
-        "day": pd.to_numeric(jour, errors="coerce"),
-    })
-    dates = pd.to_datetime(parts, errors="coerce")
-    return dates.dt.weekday.astype("float64")
+    return pd.Series(_weekdays(_as_float(an), _as_float(mois), _as_float(jour)), index=an.index,
+                     dtype="float64")
 
 
 class BaacFeatureDeriver(BaseEstimator, TransformerMixin):
     """Raw BAAC fields -> numeric model features (hour, weekday, age + the codes as numbers).
 
     Stateless on purpose: what it does to a row does not depend on the training data, so a
-    single prediction in the service gives exactly what the same row gave in training.
+    single prediction in the service gives exactly what the same row gave in training. Built
+    column by column into one float array: the service calls it per request batch.
     """
 
     def __init__(self, input_columns: Sequence[str] = MODEL_INPUT_COLUMNS) -> None:
@@ -91,16 +130,16 @@ class BaacFeatureDeriver(BaseEstimator, TransformerMixin):
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         self._check_columns(X)
-        out = pd.DataFrame(index=X.index)
-        out["hour"] = parse_hour(X["hrmn"])
-        out["weekday"] = weekday(X["an"], X["mois"], X["jour"])
-        year = pd.to_numeric(X["an"], errors="coerce")
-        birth = pd.to_numeric(X["an_nais"], errors="coerce")
-        age = year - birth
-        out["age"] = age.where((age >= 0) & (age <= 110)).astype("float64")
-        for column in self._kept_raw():
-            out[column] = pd.to_numeric(X[column], errors="coerce").astype("float64")
-        return out[self._output_columns()]
+        kept = self._kept_raw()
+        out = np.empty((len(X), len(DERIVED) + len(kept)), dtype=np.float64)
+        year = _as_float(X["an"])
+        out[:, 0] = _hours(X["hrmn"])
+        out[:, 1] = _weekdays(year, _as_float(X["mois"]), _as_float(X["jour"]))
+        age = year - _as_float(X["an_nais"])
+        out[:, 2] = np.where((age >= 0) & (age <= 110), age, np.nan)
+        for offset, column in enumerate(kept, start=len(DERIVED)):
+            out[:, offset] = _as_float(X[column])
+        return pd.DataFrame(out, columns=self._output_columns(), index=X.index)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.array(self._output_columns(), dtype=object)

@@ -143,8 +143,11 @@ def test_figures_are_metadata_on_the_monitored_version(env: ZenmlEnv, simulation
 
 
 def test_prediction_log_source(env: ZenmlEnv, simulation: dict[str, Any], tmp_path: Path) -> None:
-    """Inputs the service logged (another synthetic year), with probabilities that are not
-    the production model's: inputs stable, output drift found, no performance (no labels)."""
+    """Inputs the service logged (an unshifted synthetic year) with probabilities that are not
+    the production model's: output drift found, no performance (a log has no outcomes).
+
+    Production is now version 2 if it won the promotion (trained on 2021-2023, 2023
+    shifted) or still version 1 (2021): either way only the shifted inputs can differ."""
     from accidents.monitoring_sources import batch_from_baac
     from accidents.synthetic import write_synthetic
 
@@ -153,11 +156,15 @@ def test_prediction_log_source(env: ZenmlEnv, simulation: dict[str, Any], tmp_pa
     log = write_prediction_log(tmp_path / "predictions.jsonl", rows,
                                probabilities=[0.9 + 0.1 * (i % 10) / 10 for i in range(len(rows))])
     result, stdout = monitor(env, "--prediction-log", str(log))
-    assert result["drift"]["n_current"] == len(rows)
-    assert result["drift"]["drifted_columns"] == []
-    assert result["drift"]["prediction_drift"]["drifted"] is True  # logged outputs ~0.95
-    assert result["performance"] is None  # a log has no outcomes
-    assert "no labels in the batch" in result["reason"] and result["retrain"] is False
+    drift = result["drift"]
+    assert drift["n_current"] == len(rows) and drift["n_monitored"] == N_MONITORED
+    assert set(drift["drifted_columns"]) <= set(SHIFTED)
+    if simulation["records"][2]["promoted"] is False:
+        assert drift["drifted_columns"] == []  # version 1 never saw the shift
+    assert drift["prediction_drift"]["drifted"] is True  # logged outputs ~0.95
+    assert result["performance"] is None
+    assert "no labels in the batch" in result["reason"]
+    assert result["retrain"] is (len(drift["drifted_columns"]) >= 2)
     assert str(log) in result["source"]
     assert "performance: not measured" in stdout
     assert "RocAuc metric" not in Path(result["performance_report"]).read_text(encoding="utf-8")

@@ -139,6 +139,7 @@ def test_s3_outage_fails_clearly_then_same_command_resumes_from_cache(minio_stac
 
 
 def test_switching_back_to_local_and_again_to_minio(minio_stack, trained):
+    minio_stack.zenml.run("stack", "up", "minio")  # no-op when running (an earlier test may stop S3)
     code = (
         "import json; from accidents.config import load_config;"
         "from cli.stack_profiles import ensure_stack, prepare_zenml_env; prepare_zenml_env();"
@@ -159,6 +160,7 @@ def test_switching_back_to_local_and_again_to_minio(minio_stack, trained):
 def test_dashboard_shows_the_minio_training_run(minio_stack, trained):
     _, result = trained
     env = minio_stack.zenml
+    env.run("stack", "up", "minio")  # no-op when running; the artifact store must answer
     # The dashboard asks a fresh user for a survey first; answer it as the user would (the
     # server's own update endpoint cannot set email_opted_in, so set it on the store first).
     env.python("from zenml.client import Client; Client().update_user('default', updated_email_opt_in=False,"
