@@ -55,6 +55,16 @@ def _year_pattern(table: str, year: int) -> re.Pattern[str]:
     return re.compile(rf"^(?:{stems})[-_ ]?(?:{year})\.csv(?:\.gz)?$", re.IGNORECASE)
 
 
+def table_file_candidates(data_dir: Path, table: str, year: int) -> list[Path]:
+    """Files in ``data_dir`` or ``data_dir/<year>/`` whose name is one of ``table``'s published names."""
+    pattern = _year_pattern(table, year)
+    candidates: list[Path] = []
+    for folder in (data_dir, data_dir / str(year)):
+        if folder.is_dir():
+            candidates += sorted(p for p in folder.iterdir() if p.is_file() and pattern.match(p.name))
+    return candidates
+
+
 def find_table_file(data_dir: Path, table: str, year: int) -> Path:
     """The file holding ``table`` for ``year`` in ``data_dir`` or ``data_dir/<year>/``.
 
@@ -62,11 +72,7 @@ def find_table_file(data_dir: Path, table: str, year: int) -> Path:
     ``caract-2023.csv``, ``usagers_2023.csv``, optionally ``.gz``). Raises DataError if
     none or several match, listing what the directory holds.
     """
-    pattern = _year_pattern(table, year)
-    candidates: list[Path] = []
-    for folder in (data_dir, data_dir / str(year)):
-        if folder.is_dir():
-            candidates += sorted(p for p in folder.iterdir() if p.is_file() and pattern.match(p.name))
+    candidates = table_file_candidates(data_dir, table, year)
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:

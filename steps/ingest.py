@@ -24,20 +24,20 @@ DOWNLOAD_SUBDIR = "baac"
 
 
 def _has_years(folder: Path, years: list[int]) -> bool:
-    """True when every table of every year has a file in ``folder`` (flat or per-year)."""
-    if not folder.is_dir():
-        return False
-    for year in years:
-        for table in TABLES:
-            names = [f"{table}-{year}.csv", f"{table}-{year}.csv.gz", f"{table}_{year}.csv"]
-            if not any((folder / n).is_file() or (folder / str(year) / n).is_file() for n in names):
-                return False
-    return True
+    """True when every table of every year has a file in ``folder`` (names as the loader finds them)."""
+    from accidents.csv_formats import table_file_candidates
+
+    return folder.is_dir() and all(
+        table_file_candidates(folder, table, year) for year in years for table in TABLES
+    )
 
 
 def synthetic_dir(cfg: DataConfig) -> Path:
     """Folder of the synthetic files for these generator settings (re-used across runs)."""
-    key = f"seed{cfg.seed}-n{cfg.n_accidents}-drift{cfg.year_drift:g}"
+    from accidents.synthetic import generator_fingerprint
+
+    # The generator's fingerprint is in the name so a changed generator never reuses old files.
+    key = f"seed{cfg.seed}-n{cfg.n_accidents}-drift{cfg.year_drift:g}-gen{generator_fingerprint()[:8]}"
     return resolve_path(cfg.cache_dir) / SYNTHETIC_SUBDIR / key
 
 
@@ -69,9 +69,9 @@ def data_fingerprint(cfg: DataConfig) -> str:
     source, folder = resolve_source(cfg)
     digest = hashlib.sha256(f"{source}|{sorted(cfg.years)}".encode())
     if source == "synthetic":
-        import accidents.synthetic as synthetic
+        from accidents.synthetic import generator_fingerprint
 
-        digest.update(Path(synthetic.__file__).read_bytes())
+        digest.update(generator_fingerprint().encode())
         digest.update(folder.name.encode())
     elif folder.is_dir():
         for path in sorted(folder.rglob("*.csv*")):
