@@ -59,12 +59,16 @@ def records_table(records: Sequence[PeriodRecord]) -> pd.DataFrame:
             "retrain": r.retrain, "new_version": r.new_version or "",
             "promoted": r.promoted,
         })
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if not table.empty:
+        table["rows"] = table["rows"].astype("Int64")  # None (first period) without turning floats
+    return table
 
 
 def format_table(table: pd.DataFrame) -> str:
     """The table as fixed-width text for the terminal."""
-    return table.to_string(index=False, na_rep="-")
+    shown = table.astype(object).where(table.notna(), "-")
+    return shown.to_string(index=False)
 
 
 def plot_png(records: Sequence[PeriodRecord], title: str = "Continuous training",
