@@ -11,13 +11,14 @@ export ZENML_ANALYTICS_OPT_IN := false
 export ZENML_ENABLE_RICH_TRACEBACK := false
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint venv dashboard bench clean help
+.PHONY: run test lint venv dashboard stack-up stack-down clean help
 
 help:
 	@echo "make run   - train, evaluate and promote a model on the embedded default stack (python run.py)"
 	@echo "make test  - run the test suite (unit, pipeline, service, stack, browser)"
 	@echo "make lint  - ruff"
 	@echo "make dashboard - start the local ZenML dashboard"
+	@echo "make stack-up / stack-down - local S3 (SeaweedFS) + MLflow server for the minio profile"
 
 $(UV_BOOT)/bin/uv:
 	@echo ">> bootstrapping uv $(UV_VERSION) with pip into $(UV_BOOT)/"
@@ -39,6 +40,12 @@ lint: venv
 
 dashboard: venv
 	$(PY) run.py dashboard
+
+stack-up: venv
+	$(PY) run.py stack up minio
+
+stack-down: venv
+	$(PY) run.py stack down
 
 clean:
 	rm -rf $(VENV) $(UV_BOOT) .pytest_cache .ruff_cache

@@ -202,6 +202,24 @@ async def _send_json(send: Any, status: int, payload: dict, headers: tuple = ())
     await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
 
 
+_COUNTERS: dict[str, Any] = {}
+
+
+def _prediction_counter() -> Any:
+    """``accidents_predictions_total{severe, model_version}``: rows scored, by decision.
+
+    Created in the worker (not at import) so prometheus_client sees the multiprocess
+    directory BentoML sets at worker start; the Grafana "prediction share" panel reads it.
+    """
+    if "predictions" not in _COUNTERS:
+        import prometheus_client
+
+        _COUNTERS["predictions"] = prometheus_client.Counter(
+            "accidents_predictions", "Road users scored, by decision at the model threshold.",
+            ["severe", "model_version"])
+    return _COUNTERS["predictions"]
+
+
 #: The page's state, filled by the service instance of this worker process.
 _PAGE_STATE: dict[str, Any] = {}
 
@@ -259,6 +277,7 @@ class RoadAccidentSeverity:
             prediction_log=str(self.log.path),
         )
         _PAGE_STATE["info"] = self.info.model_dump()
+        self.predictions = _prediction_counter()
 
     @bentoml.on_shutdown
     def _close_log(self) -> None:
@@ -272,6 +291,9 @@ class RoadAccidentSeverity:
         request_id = uuid.uuid4().hex
         ids = [f"{request_id}-{i}" for i in range(len(rows))]
         self.log.write(frame, proba, severe, ids, self.version)
+        n_severe = int(severe.sum())
+        self.predictions.labels(severe="true", model_version=self.version).inc(n_severe)
+        self.predictions.labels(severe="false", model_version=self.version).inc(len(rows) - n_severe)
         return proba, severe, request_id
 
     @bentoml.api(batchable=True, max_batch_size=MAX_BATCH_SIZE, max_latency_ms=MAX_LATENCY_MS)

@@ -58,8 +58,13 @@ class StackConfig:
     s3_endpoint: str = ""
     bucket: str = ""
     s3_access_key: str = ""
-    s3_secret_key: str = ""
+    s3_secret_key: str = dataclasses.field(default="", repr=False)  # never printed
     s3_region: str = "us-east-1"
+    #: Names of components registered beforehand by an admin (e.g. a Kubernetes or Airflow
+    #: orchestrator, a container registry, an image builder) that the stack should use.
+    orchestrator: str = ""
+    container_registry: str = ""
+    image_builder: str = ""
 
 
 @dataclass(frozen=True)

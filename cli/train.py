@@ -84,17 +84,21 @@ def run_training(profile: str | Path = DEFAULT_PROFILE, quiet: bool = False, **o
 
     started = time.perf_counter()
     sections = config.as_dict()
-    try:
-        run = training.with_options(enable_cache=config.pipeline.enable_cache)(
-            data=sections["data"], fingerprint=data_fingerprint(config.data), target=config.target,
-            split=sections["split"], model=sections["model"], gates=dict(config.gates),
-            promotion=sections["promotion"], experiment_tracker=tracker,
-        )
-    except RuntimeError as exc:
-        if "failure in step" not in str(exc):
-            raise
-        raise PipelineFailed(f"{exc}. The step's error is printed above; step logs are in the ZenML "
-                             "dashboard (python run.py dashboard)") from None
+    from cli.stack_minio import stack_errors
+
+    with stack_errors(config.stack):  # an unreachable S3 / MLflow server: one line naming it
+        try:
+            run = training.with_options(enable_cache=config.pipeline.enable_cache)(
+                data=sections["data"], fingerprint=data_fingerprint(config.data),
+                target=config.target, split=sections["split"], model=sections["model"],
+                gates=dict(config.gates), promotion=sections["promotion"],
+                experiment_tracker=tracker,
+            )
+        except RuntimeError as exc:
+            if "failure in step" not in str(exc):
+                raise
+            raise PipelineFailed(f"{exc}. The step's error is printed above; step logs are in the "
+                                 "ZenML dashboard (python run.py dashboard)") from None
     seconds = time.perf_counter() - started
     result = collect_result(run, config, source, folder, seconds)
     write_outputs(result, run, config)

@@ -95,7 +95,4 @@ def test_grafana_dashboard_metrics_exist_in_what_prometheus_scraped(prometheus, 
     wanted = _dashboard_metrics()
     assert {"accidents_request_total", "accidents_request_duration_seconds_bucket"} <= wanted
     missing = wanted - scraped
-    if missing == {"accidents_predictions_total"}:
-        pytest.xfail("service.py exports no accidents_predictions_total{severe} counter yet: the "
-                     "dashboard's 'Prediction share' panel stays empty until it does")
     assert not missing, f"dashboard plots metrics the Bento does not export: {missing}; scraped: {sorted(scraped)}"
