@@ -101,7 +101,7 @@ def _ensure_uv_on_path() -> None:
     (absent from a uv-made venv); put the project's own uv on PATH instead."""
     if shutil.which("uv"):
         return
-    for folder in (REPO_ROOT / ".uv-boot" / "bin", REPO_ROOT / ".venv" / "bin", Path("/tmp/uvboot/bin")):
+    for folder in (REPO_ROOT / ".uv-boot" / "bin", REPO_ROOT / ".venv" / "bin"):
         if (folder / "uv").is_file():
             os.environ["PATH"] = f"{folder}{os.pathsep}{os.environ.get('PATH', '')}"
             return

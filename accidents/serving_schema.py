@@ -16,15 +16,22 @@ rows -> the model's input DataFrame, built column-wise for the batch handler) an
 
 from __future__ import annotations
 
-import calendar
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from accidents import schema
@@ -41,6 +48,8 @@ from accidents.features import (
 NOT_RECORDED = schema.NOT_RECORDED
 #: ``HH:MM`` as the 2019+ files write it (a one-digit hour is accepted too).
 HRMN_PATTERN = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"
+#: At most this many road users per batch request (rows or columns).
+MAX_COLUMN_ROWS = 10_000
 
 GROUPS: dict[str, tuple[str, ...]] = {
     "accident": ACCIDENT_INPUTS,
@@ -168,12 +177,40 @@ def _annotation(spec: FieldSpec) -> tuple[Any, Any]:
     return inner, Field(default, description=desc, examples=[example])
 
 
+def _at(row: int | None) -> str:
+    return "" if row is None else f" (row {row})"
+
+
+def missing_message(spec: FieldSpec) -> str:
+    """A required field is absent (same text on the row and the columnar path)."""
+    return f"{spec.name} ({spec.meaning_en}) is required; allowed: {spec.allowed_text()}"
+
+
+def value_message(spec: FieldSpec, value: Any, reason: str, row: int | None = None) -> str:
+    """``value`` is not allowed for ``spec``: names the field, the value, the row and the allowed values."""
+    if spec.codes:
+        return (f"{spec.name}: {value!r}{_at(row)} is not a BAAC code for {spec.meaning_en}; "
+                f"allowed: {spec.allowed_text()}")
+    return (f"{spec.name} ({spec.meaning_en}): {value!r}{_at(row)} is not allowed ({reason}); "
+            f"allowed: {spec.allowed_text()}")
+
+
+def _error(loc: tuple, value: Any, message: str) -> InitErrorDetails:
+    return InitErrorDetails(type=PydanticCustomError("baac_input", "{message}", {"message": message}),
+                            loc=loc, input=value)
+
+
 def _explain(exc: ValidationError) -> ValidationError:
-    """Same errors, each message naming the field, the value and the allowed values."""
+    """Same errors, each message naming the field, the value (and row) and the allowed values.
+
+    Serves both input models: a row's errors have ``loc == (field,)``, the columnar
+    model's ``(field, row index)``.
+    """
     details: list[InitErrorDetails] = []
     for err in exc.errors():
         loc = tuple(err["loc"])
         name = str(loc[0]) if loc else ""
+        row = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
         spec = FIELD_SPECS.get(name)
         given = err.get("input")
         if spec is None:
@@ -181,25 +218,58 @@ def _explain(exc: ValidationError) -> ValidationError:
             if err["type"] == "extra_forbidden":
                 msg = f"{name}: unknown field; the fields are {', '.join(MODEL_INPUT_COLUMNS)}"
         elif err["type"] == "missing":
-            msg = f"{name} ({spec.meaning_en}) is required; allowed: {spec.allowed_text()}"
-        elif spec.codes:
-            msg = (f"{name}: {given!r} is not a BAAC code for {spec.meaning_en}; "
-                   f"allowed: {spec.allowed_text()}")
+            msg = missing_message(spec)
+        elif err["type"] in ("list_type", "too_long", "too_short"):
+            msg = (f"{name}: {err['msg']}; send one list of 1 to {MAX_COLUMN_ROWS:,} values per field, "
+                   "row i of every list describing road user i")
         else:
-            msg = f"{name} ({spec.meaning_en}): {given!r} is not allowed ({err['msg']}); allowed: {spec.allowed_text()}"
-        details.append(InitErrorDetails(
-            type=PydanticCustomError("baac_input", "{message}", {"message": msg}),
-            loc=loc, input=given,
-        ))
+            msg = value_message(spec, given, err["msg"], row)
+        details.append(_error(loc, given, msg))
     return ValidationError.from_exception_data(exc.title, details)
 
 
-def _inconsistent(name: str, value: Any, message: str) -> ValidationError:
-    detail = InitErrorDetails(
-        type=PydanticCustomError("baac_input", "{message}", {"message": f"{name}: {message}"}),
-        loc=(name,), input=value,
-    )
-    return ValidationError.from_exception_data("RoadUser", [detail])
+#: Days per month (index 1..12); February gets one more in leap years.
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def days_in_month(an: Any, mois: Any) -> Any:
+    """Days in month ``mois`` of year ``an``; works on ints and on numpy arrays alike."""
+    leap = (an % 4 == 0) & ((an % 100 != 0) | (an % 400 == 0))
+    return _MONTH_DAYS[mois] + ((mois == 2) & leap)
+
+
+def _num(value: Any) -> Any:
+    """2030.0 -> 2030 for messages (the columnar path holds measures as floats)."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return int(value)
+    return value.item() if isinstance(value, np.generic) else value
+
+
+@dataclass(frozen=True)
+class CrossRule:
+    """A check across fields, written once for both input paths.
+
+    ``broken`` uses only operators and ``days_in_month``, so it takes a row's scalars
+    (``an_nais`` None given as NaN) or whole numpy columns and returns a bool or a mask.
+    ``message`` explains one offending row (after the field name).
+    """
+
+    field: str
+    broken: Callable[[Mapping[str, Any]], Any]
+    message: Callable[[Mapping[str, Any]], str]
+
+
+CROSS_RULES: tuple[CrossRule, ...] = (
+    CrossRule("jour", lambda v: v["jour"] > days_in_month(v["an"], v["mois"]),
+              lambda v: f"{v['an']}-{v['mois']:02d}-{v['jour']:02d} is not a date"),
+    CrossRule("an_nais", lambda v: v["an_nais"] > v["an"],
+              lambda v: f"born in {_num(v['an_nais'])}, after the accident year {v['an']}"),
+    CrossRule("n_pedestrians", lambda v: v["n_pedestrians"] > v["n_users"],
+              lambda v: f"{v['n_pedestrians']} pedestrians but only {v['n_users']} road users involved"),
+    CrossRule("n_pedestrians", lambda v: (v["catu"] == 3) & (v["n_pedestrians"] < 1),
+              lambda v: "the person is a pedestrian (catu 3), so at least 1 pedestrian is involved"),
+)
+_CROSS_FIELDS = ("an", "mois", "jour", "an_nais", "n_pedestrians", "n_users", "catu")
 
 
 class _RoadUserBase(BaseModel):
@@ -219,17 +289,15 @@ class _RoadUserBase(BaseModel):
 
 
 def _check_consistency(row: Any) -> None:
-    """Checks a single field cannot express (each error names the field to fix)."""
-    if row.jour > calendar.monthrange(row.an, row.mois)[1]:
-        raise _inconsistent("jour", row.jour, f"{row.an}-{row.mois:02d}-{row.jour:02d} is not a date")
-    if row.an_nais is not None and row.an_nais > row.an:
-        raise _inconsistent("an_nais", row.an_nais, f"born in {row.an_nais}, after the accident year {row.an}")
-    if row.n_pedestrians > row.n_users:
-        raise _inconsistent("n_pedestrians", row.n_pedestrians,
-                            f"{row.n_pedestrians} pedestrians but only {row.n_users} road users involved")
-    if row.catu == 3 and row.n_pedestrians < 1:
-        raise _inconsistent("n_pedestrians", row.n_pedestrians,
-                            "the person is a pedestrian (catu 3), so at least 1 pedestrian is involved")
+    """``CROSS_RULES`` on one validated row (each error names the field to fix)."""
+    values = {name: getattr(row, name) for name in _CROSS_FIELDS}
+    if values["an_nais"] is None:
+        values["an_nais"] = float("nan")  # not recorded: no comparison holds, as on the columnar path
+    for rule in CROSS_RULES:
+        if rule.broken(values):
+            value = getattr(row, rule.field)
+            raise ValidationError.from_exception_data(
+                "RoadUser", [_error((rule.field,), value, f"{rule.field}: {rule.message(values)}")])
 
 
 RoadUser: type[BaseModel] = create_model(  # type: ignore[call-overload]
@@ -279,6 +347,159 @@ def frame_to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             if rec[name] is not None:
                 rec[name] = int(rec[name]) if float(rec[name]).is_integer() else rec[name]
     return records
+
+
+# --- Columnar batch input: one list per field, validated with numpy ------------------
+
+
+def _column_annotation(spec: FieldSpec) -> tuple[Any, Any]:
+    """A JSON list per field; pydantic-core only checks item types, numpy checks the rules."""
+    item: Any = str if spec.kind == "hrmn" else int | None if spec.kind == "measure" else int
+    desc = "One value per road user. " + _description(spec)
+    if spec.required:
+        return list[item], Field(..., min_length=1, max_length=MAX_COLUMN_ROWS, description=desc)
+    return list[item] | None, Field(None, max_length=MAX_COLUMN_ROWS,
+                                     description=desc + " Omitted or null: every row takes the default.")
+
+
+def _as_int64(name: str, values: Sequence[Any]) -> np.ndarray | InitErrorDetails:
+    try:
+        return np.asarray(values, dtype=np.int64)
+    except OverflowError:  # an integer beyond int64: name the first one
+        i = next(i for i, v in enumerate(values) if not -(2**63) <= v < 2**63)
+        spec = FIELD_SPECS[name]
+        return _error((name, i), values[i], value_message(spec, values[i], "too large", i))
+
+
+def _column_errors(spec: FieldSpec, values: Sequence[Any], arr: np.ndarray) -> InitErrorDetails | None:
+    """The first value breaking ``spec`` (vectorised test; Python only for the message)."""
+    if spec.kind == "hrmn":
+        bad = ~pd.Series(arr, dtype=object).str.fullmatch(HRMN_PATTERN).to_numpy(dtype=bool)
+        reason = "not HH:MM"
+    elif spec.codes:
+        bad = ~np.isin(arr, _CODE_ARRAYS[spec.name])
+        reason = "unknown code"
+    elif spec.valid_range is not None:
+        low, high = spec.valid_range
+        bad = (arr < low) | (arr > high)  # NaN (not recorded) compares False: allowed
+        reason = f"outside {int(low)}..{int(high)}"
+    else:  # pragma: no cover - every model input has codes, a range or a pattern
+        return None
+    if not bad.any():
+        return None
+    i = int(np.argmax(bad))
+    count = int(bad.sum())
+    reason += f"; {count} of {len(arr)} rows" if count > 1 else ""
+    return _error((spec.name, i), values[i], value_message(spec, values[i], reason, i))
+
+
+_CODE_ARRAYS: dict[str, np.ndarray] = {
+    name: np.array(sorted(spec.codes), dtype=np.int64) for name, spec in FIELD_SPECS.items() if spec.codes
+}
+
+
+def columns_to_frame(columns: Mapping[str, Sequence[Any] | None]) -> pd.DataFrame:
+    """Columnar input (one list per field) -> the model's input frame, or a ValidationError.
+
+    The same rules as ``RoadUser`` (codes, ranges, pattern, required fields from
+    ``FIELD_SPECS``; cross-field checks from ``CROSS_RULES``), applied to whole numpy
+    columns: Python runs per field, not per row, and only builds a message for the first
+    offending row of each field. Errors are located ``(field, row)``.
+    """
+    given = {name: values for name, values in columns.items() if values is not None}
+    missing = [name for name, spec in FIELD_SPECS.items() if spec.required and name not in given]
+    if missing:
+        raise ValidationError.from_exception_data("RoadUserColumns", [
+            _error((name,), None, missing_message(FIELD_SPECS[name])) for name in missing])
+    n = len(given["an"])
+    uneven = [(name, len(values)) for name, values in given.items() if len(values) != n]
+    if uneven or not 1 <= n <= MAX_COLUMN_ROWS:
+        raise ValidationError.from_exception_data("RoadUserColumns", [
+            _error((name,), size, f"{name}: {size} values but 'an' has {n}; every list needs one value "
+                                  "per road user (row i of each list = road user i)")
+            for name, size in uneven] or [
+            _error(("an",), n, f"an: {n} rows; send 1 to {MAX_COLUMN_ROWS:,} road users per request")])
+    data: dict[str, np.ndarray] = {}
+    errors: list[InitErrorDetails] = []
+    for name, spec in FIELD_SPECS.items():
+        values = given.get(name)
+        if values is None:
+            data[name] = (np.full(n, np.nan) if spec.kind == "measure"
+                          else np.full(n, spec.default, dtype=np.int64))
+            continue
+        if spec.kind == "hrmn":
+            arr: Any = np.array(values, dtype=object)
+        elif spec.kind == "measure":
+            arr = np.array(values, dtype=np.float64)  # None -> NaN (not recorded)
+        else:
+            arr = _as_int64(name, values)
+            if not isinstance(arr, np.ndarray):
+                errors.append(arr)
+                continue
+        data[name] = arr
+        error = _column_errors(spec, values, arr)
+        if error is not None:
+            errors.append(error)
+    if not errors:
+        view = {name: data[name] for name in _CROSS_FIELDS}
+        for rule in CROSS_RULES:
+            bad = np.asarray(rule.broken(view), dtype=bool)
+            if bad.any():
+                i = int(np.argmax(bad))
+                row = {name: _num(col[i]) for name, col in view.items()}
+                errors.append(_error((rule.field, i), row[rule.field],
+                                     f"{rule.field}: {rule.message(row)} (row {i})"))
+    if errors:
+        raise ValidationError.from_exception_data("RoadUserColumns", errors)
+    return pd.DataFrame(data, columns=list(MODEL_INPUT_COLUMNS), copy=False)
+
+
+class _ColumnsBase(BaseModel):
+    """Columnar batch: explained type errors, then the vectorised rules; keeps the frame."""
+
+    model_config = ConfigDict(extra="forbid")
+    _frame: pd.DataFrame | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _validate(cls, data: Any, handler: Any) -> Any:
+        try:
+            batch = handler(data)
+        except ValidationError as exc:
+            raise _explain(exc) from None
+        batch._frame = columns_to_frame({name: getattr(batch, name) for name in MODEL_INPUT_COLUMNS})
+        return batch
+
+    def frame(self) -> pd.DataFrame:
+        """The validated model-input frame (built once, during validation)."""
+        if self._frame is None:  # constructed without validation (model_construct)
+            self._frame = columns_to_frame({name: getattr(self, name) for name in MODEL_INPUT_COLUMNS})
+        return self._frame
+
+
+RoadUserColumns: type[_ColumnsBase] = create_model(  # type: ignore[call-overload]
+    "RoadUserColumns",
+    __base__=_ColumnsBase,
+    __doc__=(
+        "A batch of road users column-wise: one list per field, row i of every list describing "
+        "road user i (same codes, ranges and defaults as RoadUser; optional fields may be omitted)."
+    ),
+    **{name: _column_annotation(spec) for name, spec in FIELD_SPECS.items()},
+)
+
+
+def frame_to_columns(frame: pd.DataFrame) -> dict[str, list[Any]]:
+    """Model-input rows as the columnar JSON body (NaN -> None), e.g. to send test rows."""
+    out: dict[str, list[Any]] = {}
+    for name in MODEL_INPUT_COLUMNS:
+        col = frame[name]
+        if name == "hrmn":
+            out[name] = col.astype(str).tolist()
+        elif name in FLOAT_INPUTS:
+            out[name] = [None if pd.isna(v) else int(v) if float(v).is_integer() else v for v in col.tolist()]
+        else:
+            out[name] = col.astype("int64").tolist()
+    return out
 
 
 def form_spec() -> list[dict[str, Any]]:

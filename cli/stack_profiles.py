@@ -51,6 +51,23 @@ def zenml_locations() -> dict[str, str]:
             "zenml_config": os.environ.get("ZENML_CONFIG_PATH", "")}
 
 
+def _ensure_local_experiment(uri: str, experiment: str) -> None:
+    """Create the experiment of a SQLite tracking store with its artifacts beside the database.
+
+    Why: MLflow's default artifact root for a database store is ``./mlruns`` relative to
+    whatever the current directory is, which scatters run artifacts (and test leftovers)
+    into the checkout. Servers (http) decide their own artifact root.
+    """
+    if not uri.startswith("sqlite:///"):
+        return
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    if client.get_experiment_by_name(experiment) is None:
+        artifacts = Path(uri[len("sqlite:///"):]).parent / "artifacts"
+        client.create_experiment(experiment, artifact_location=artifacts.as_uri())
+
+
 def absolute_tracking_uri(uri: str) -> str:
     """Relative ``sqlite:///x`` / ``file:x`` / plain paths -> absolute (relative to the repo root)."""
     if not uri or uri.startswith(("http://", "https://", "databricks")):
@@ -132,6 +149,7 @@ def ensure_stack(stack_cfg: StackConfig) -> str:
         uri = absolute_tracking_uri(stack_cfg.mlflow_tracking_uri)
         if uri:
             configuration["tracking_uri"] = uri
+            _ensure_local_experiment(uri, stack_cfg.mlflow_experiment)
         configuration["experiment_name"] = stack_cfg.mlflow_experiment
         ensure_component(tracker, T.EXPERIMENT_TRACKER, "mlflow", configuration)
         components[T.EXPERIMENT_TRACKER] = tracker

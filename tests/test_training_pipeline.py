@@ -167,4 +167,6 @@ def test_mlflow_profile_writes_a_real_mlflow_run(zenml_env: ZenmlEnv) -> None:
     assert run.data.params["model_kind"] == "xgboost" and "threshold" in run.data.params
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert "plots/roc_pr_curves.png" in artifacts
+    # Artifacts beside the database, not in ./mlruns of whatever directory the run started in.
+    assert run.info.artifact_uri.startswith((db.parent / "artifacts").as_uri()), run.info.artifact_uri
     assert client.search_logged_models(experiment_ids=[run.info.experiment_id]), "model not logged"
