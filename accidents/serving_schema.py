@@ -354,7 +354,9 @@ def frame_to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _column_annotation(spec: FieldSpec) -> tuple[Any, Any]:
     """A JSON list per field; pydantic-core only checks item types, numpy checks the rules."""
-    item: Any = str if spec.kind == "hrmn" else int | None if spec.kind == "measure" else int
+    item: Any = int | None if spec.kind == "measure" else int
+    if spec.kind == "hrmn":  # the pattern is checked in Rust by pydantic-core, as on a row
+        item = Annotated[str, Field(pattern=HRMN_PATTERN)]
     desc = "One value per road user. " + _description(spec)
     if spec.required:
         return list[item], Field(..., min_length=1, max_length=MAX_COLUMN_ROWS, description=desc)
@@ -372,12 +374,13 @@ def _as_int64(name: str, values: Sequence[Any]) -> np.ndarray | InitErrorDetails
 
 
 def _column_errors(spec: FieldSpec, values: Sequence[Any], arr: np.ndarray) -> InitErrorDetails | None:
-    """The first value breaking ``spec`` (vectorised test; Python only for the message)."""
-    if spec.kind == "hrmn":
-        bad = ~pd.Series(arr, dtype=object).str.fullmatch(HRMN_PATTERN).to_numpy(dtype=bool)
-        reason = "not HH:MM"
-    elif spec.codes:
-        bad = ~np.isin(arr, _CODE_ARRAYS[spec.name])
+    """The first value breaking ``spec``'s codes or range (vectorised test; Python only for
+    the message). The ``hrmn`` pattern is left to pydantic-core (checked in Rust per item)."""
+    if spec.codes:
+        low, table = _CODE_TABLES[spec.name]
+        pos = arr - low
+        inside = (pos >= 0) & (pos < len(table))
+        bad = ~(inside & table[np.where(inside, pos, 0)])  # np.isin by table lookup: 3x faster
         reason = "unknown code"
     elif spec.valid_range is not None:
         low, high = spec.valid_range
@@ -393,8 +396,16 @@ def _column_errors(spec: FieldSpec, values: Sequence[Any], arr: np.ndarray) -> I
     return _error((spec.name, i), values[i], value_message(spec, values[i], reason, i))
 
 
-_CODE_ARRAYS: dict[str, np.ndarray] = {
-    name: np.array(sorted(spec.codes), dtype=np.int64) for name, spec in FIELD_SPECS.items() if spec.codes
+def _code_table(codes: Sequence[int]) -> tuple[int, np.ndarray]:
+    """(lowest code, allowed[code - lowest]) for a vectorised membership test."""
+    low = min(codes)
+    table = np.zeros(max(codes) - low + 1, dtype=bool)
+    table[np.asarray(codes) - low] = True
+    return low, table
+
+
+_CODE_TABLES: dict[str, tuple[int, np.ndarray]] = {
+    name: _code_table(list(spec.codes)) for name, spec in FIELD_SPECS.items() if spec.codes
 }
 
 
@@ -428,9 +439,10 @@ def columns_to_frame(columns: Mapping[str, Sequence[Any] | None]) -> pd.DataFram
                           else np.full(n, spec.default, dtype=np.int64))
             continue
         if spec.kind == "hrmn":
-            arr: Any = np.array(values, dtype=object)
-        elif spec.kind == "measure":
-            arr = np.array(values, dtype=np.float64)  # None -> NaN (not recorded)
+            data[name] = np.array(values, dtype=object)
+            continue
+        if spec.kind == "measure":
+            arr: Any = np.array(values, dtype=np.float64)  # None -> NaN (not recorded)
         else:
             arr = _as_int64(name, values)
             if not isinstance(arr, np.ndarray):

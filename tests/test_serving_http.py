@@ -1,5 +1,6 @@
-"""The Bento over real HTTP: predictions equal the model's own, bad input -> 4xx naming the
-field, API key, health, metrics, model info, one log record per prediction."""
+"""The Bento over real HTTP: predictions equal the model's own (row and columnar input),
+bad input -> 4xx naming the field (and row), API key, health, metrics, model info, one log
+record per prediction."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 
 from accidents.features import MODEL_INPUT_COLUMNS
 from accidents.prediction_log import read_prediction_log
-from accidents.serving_schema import frame_to_records
+from accidents.serving_schema import FIELD_SPECS, frame_to_columns, frame_to_records
 from tests.fixtures.serving import BENTOML, BentoServer, ExportedBento, bento_env
 
 pytestmark = pytest.mark.service
@@ -147,10 +148,75 @@ def test_malformed_json_is_4xx(bento_server: BentoServer) -> None:
     assert 400 <= resp.status_code < 500, resp.text
 
 
+def _columns(rows: list[dict]) -> dict[str, list]:
+    """Row dicts -> the columnar body's lists (fields absent from every row are omitted, a
+    field absent from some rows takes the row schema's default there)."""
+    names = [name for name in MODEL_INPUT_COLUMNS if any(name in r for r in rows)]
+    names += [name for r in rows for name in r if name not in MODEL_INPUT_COLUMNS]
+    defaults = {name: spec.default for name, spec in FIELD_SPECS.items()}
+    return {name: [r.get(name, defaults.get(name)) for r in rows] for name in dict.fromkeys(names)}
+
+
+def test_columnar_predictions_equal_the_model(bento_server: BentoServer, serving_bento: ExportedBento,
+                                              sample_rows: pd.DataFrame) -> None:
+    expected = _expected(serving_bento, sample_rows)
+    resp = _post(bento_server, "/predict_columns", {"columns": frame_to_columns(sample_rows)})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["model_version"] == serving_bento.zenml_version
+    assert body["threshold"] == pytest.approx(serving_bento.threshold, abs=1e-12)
+    np.testing.assert_allclose(body["probability"], expected, rtol=0, atol=TOL)
+    assert body["severe"] == [bool(p >= serving_bento.threshold) for p in expected]
+    assert set(body["severe"]) == {True, False}
+    # omitted optional fields take the row schema's defaults: same answers on both routes
+    minimal = [VALID, {**VALID, "catu": 2, "an_nais": 1990}]
+    by_rows = _post(bento_server, "/predict_batch", {"road_users": minimal}).json()
+    by_columns = _post(bento_server, "/predict_columns", {"columns": _columns(minimal)}).json()
+    assert by_columns["probability"] == by_rows["probability"]
+
+
+@pytest.mark.parametrize(("case", "row", "field", "text"), BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_bad_columnar_input_is_4xx_naming_the_field_and_row(bento_server: BentoServer, case: str, row: dict,
+                                                           field: str, text: str) -> None:
+    rows = [VALID, VALID, row, VALID]
+    if field in ("catu", "hrmn") and field not in row:  # a required list missing altogether
+        rows = [{k: v for k, v in r.items() if k != field} for r in rows]
+    resp = _post(bento_server, "/predict_columns", {"columns": _columns(rows)})
+    assert 400 <= resp.status_code < 500, (case, resp.status_code, resp.text)
+    details = resp.json()["detail"]
+    mine = [d for d in details if d["loc"][:2] == ["columns", field]]
+    assert mine, details
+    message = " ".join(d["msg"] for d in mine)
+    assert message.startswith(field) and text in message, message
+    if "is required" not in text and case != "unknown field":
+        assert all(d["loc"] == ["columns", field, 2] for d in mine), mine  # the offending row
+        assert "(row 2)" in message, message
+
+
+@pytest.mark.parametrize(("columns", "field", "text"), [
+    ({**_columns([VALID] * 3), "lum": [1, 1]}, "lum", "2 values but 'an' has 3"),
+    ({**_columns([VALID] * 3), "vma": [50, None, 90.5]}, "vma", "(row 2)"),
+    ({**_columns([VALID] * 3), "catv": [7, None, 7]}, "catv", "None (row 1) is not a BAAC code"),
+    ({**_columns([VALID] * 3), "an": [2**70, 2023, 2023]}, "an", "(row 0)"),
+    ({**_columns([VALID] * 3), "lum": [1, 9, 9]}, "lum", "9 (row 1) is not a BAAC code"),
+    ({**_columns([VALID] * 3), "an_nais": [1980, 1990, 2050]}, "an_nais", "after the accident year 2023 (row 2)"),
+    ({name: [] for name in _columns([VALID])}, "an", "at least 1"),
+    ({name: values * 10_001 for name, values in _columns([VALID]).items()}, "an", "10,000"),
+    ({**_columns([VALID]), "lum": 1}, "lum", "list"),
+])
+def test_bad_columnar_shapes_are_4xx_naming_the_field(bento_server: BentoServer, columns: dict,
+                                                     field: str, text: str) -> None:
+    resp = _post(bento_server, "/predict_columns", {"columns": columns})
+    assert 400 <= resp.status_code < 500, resp.text
+    details = resp.json()["detail"]
+    mine = [d for d in details if d["loc"][:2] == ["columns", field]]
+    assert mine and text in " ".join(d["msg"] for d in mine), details
+
+
 def test_api_key_is_required_and_health_stays_open(bento_server: BentoServer) -> None:
     assert bento_server.api_key
     body = {"road_users": [VALID]}
-    for path in ("/predict", "/predict_batch", "/model_info"):
+    for path in ("/predict", "/predict_batch", "/predict_columns", "/model_info"):
         assert httpx.post(bento_server.url + path, json=body, timeout=30).status_code == 401
         wrong = httpx.post(bento_server.url + path, json=body, headers={"X-API-Key": "nope"}, timeout=30)
         assert wrong.status_code == 401 and "API key" in wrong.json()["error"]
@@ -204,9 +270,12 @@ def test_prediction_log_has_one_record_per_prediction(bento_server: BentoServer,
         answer = _post(bento_server, "/predict", {"road_users": [record]}).json()[0]
         ids.append(answer["prediction_id"])
         probabilities.append(answer["probability"])
-    batch = _post(bento_server, "/predict_batch", {"road_users": records[3:]}).json()
-    ids += [f"{batch['request_id']}-{i}" for i in range(len(records) - 3)]
+    batch = _post(bento_server, "/predict_batch", {"road_users": records[3:15]}).json()
+    ids += [f"{batch['request_id']}-{i}" for i in range(12)]
     probabilities += batch["probability"]
+    columnar = _post(bento_server, "/predict_columns", {"columns": frame_to_columns(rows.iloc[15:])}).json()
+    ids += [f"{columnar['request_id']}-{i}" for i in range(len(records) - 15)]
+    probabilities += columnar["probability"]
 
     lines = log.read_text().splitlines()
     assert len(lines) - before == len(records)

@@ -11,7 +11,7 @@ import pytest
 
 from accidents.errors import DataError
 from accidents.features import MODEL_INPUT_COLUMNS
-from accidents.prediction_log import PredictionLogWriter, read_prediction_log
+from accidents.prediction_log import ENCODERS, PredictionLogWriter, read_prediction_log
 from tests.training_frames import fabricated_users
 
 
@@ -19,9 +19,10 @@ def _inputs(n: int) -> pd.DataFrame:
     return fabricated_users(40)[list(MODEL_INPUT_COLUMNS)].head(n).reset_index(drop=True)
 
 
-def test_written_records_read_back_exactly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("encoder", sorted(ENCODERS))
+def test_written_records_read_back_exactly(tmp_path: Path, encoder: str) -> None:
     path = tmp_path / "log" / "p.jsonl"
-    writer = PredictionLogWriter(path)
+    writer = PredictionLogWriter(path, encoder=encoder)
     inputs = _inputs(12)
     proba = np.linspace(0.01, 0.99, 12)
     assert writer.write(inputs, proba, proba >= 0.5, [f"r-{i}" for i in range(12)], "3") == 12
@@ -40,6 +41,24 @@ def test_written_records_read_back_exactly(tmp_path: Path) -> None:
     assert frame["model_version"].tolist() == ["3"] * 12 + ["4"] * 2
     assert frame["severe"].tolist()[:12] == (proba >= 0.5).tolist()
     assert str(frame["ts"].dtype).startswith("datetime64")
+
+
+def test_encoders_write_the_same_records(tmp_path: Path) -> None:
+    """The msgspec fast path and the pandas fallback agree record for record (NaN -> null)."""
+    assert "msgspec" in ENCODERS, "msgspec is installed in the project venv: the fast path must be used"
+    inputs = _inputs(20)
+    inputs.loc[[0, 3], "an_nais"] = np.nan
+    inputs.loc[5, "vma"] = np.nan
+    proba = np.random.default_rng(0).random(20)
+    out = {}
+    for name, encode in ENCODERS.items():
+        data = encode(inputs, proba, proba >= 0.4, [f"r\"{i}" for i in range(20)], "v\"7", "2026-01-01T00:00:00.000Z")
+        out[name] = [json.loads(line) for line in data.decode().splitlines()]
+    assert len(out["msgspec"]) == 20
+    assert out["msgspec"] == out["pandas"]
+    assert out["msgspec"][0]["request_id"] == 'r"0' and out["msgspec"][0]["model_version"] == 'v"7'
+    assert out["msgspec"][0]["inputs"]["an_nais"] is None and out["msgspec"][5]["inputs"]["vma"] is None
+    assert [r["probability"] for r in out["msgspec"]] == proba.tolist()
 
 
 @pytest.mark.parametrize(("line", "expected"), [

@@ -11,7 +11,9 @@ from accidents.features import MODEL_INPUT_COLUMNS
 from accidents.serving_schema import (
     FIELD_SPECS,
     RoadUser,
+    RoadUserColumns,
     form_spec,
+    frame_to_columns,
     frame_to_records,
     rows_to_frame,
 )
@@ -47,10 +49,10 @@ def test_optional_fields_default_to_not_recorded() -> None:
             assert pd.isna(value), name
 
 
-def test_frame_matches_the_feature_table_dtypes_and_round_trips() -> None:
+def _valid_users(n: int) -> pd.DataFrame:
     from tests.training_frames import fabricated_users
 
-    users = fabricated_users(50)
+    users = fabricated_users(n)
     users["catv"] = 7  # fabricated codes are arbitrary; keep rows valid for the schema
     for name in ("lum", "agg", "int", "atm", "col", "catr", "circ", "vosp", "prof", "plan", "surf",
                  "infra", "situ", "obs", "obsm", "choc", "manv", "motor", "place", "catu", "sexe",
@@ -59,6 +61,11 @@ def test_frame_matches_the_feature_table_dtypes_and_round_trips() -> None:
     users["catu"] = 1
     users["n_vehicles"], users["n_users"], users["n_pedestrians"] = 2, 3, 0
     users["an_nais"] = users["an_nais"].where(users["an_nais"] <= users["an"])
+    return users
+
+
+def test_frame_matches_the_feature_table_dtypes_and_round_trips() -> None:
+    users = _valid_users(50)
     rows = [RoadUser.model_validate(r) for r in frame_to_records(users)]
     frame = rows_to_frame(rows)
     expected = users[list(MODEL_INPUT_COLUMNS)].reset_index(drop=True)
@@ -66,12 +73,44 @@ def test_frame_matches_the_feature_table_dtypes_and_round_trips() -> None:
     assert frame.dtypes.to_dict() == expected.dtypes.to_dict()
 
 
-@pytest.mark.parametrize(("row", "field", "text"), [
+ROW_ERRORS = [
     ({**VALID, "lum": 9}, "lum", "allowed: -1 = Not recorded, 1 = Full daylight"),
     ({**VALID, "mois": 13}, "mois", "from 1 to 12"),
     ({k: v for k, v in VALID.items() if k != "catv"}, "catv", "is required"),
     ({**VALID, "mois": 4, "jour": 31}, "jour", "2023-04-31 is not a date"),
-])
+    ({**VALID, "an": 2024, "mois": 2, "jour": 30}, "jour", "2024-02-30 is not a date"),
+    ({**VALID, "an_nais": 2024}, "an_nais", "born in 2024, after the accident year 2023"),
+    ({**VALID, "catu": 3}, "n_pedestrians", "at least 1 pedestrian"),
+    ({**VALID, "hrmn": "7h30"}, "hrmn", "HH:MM"),
+]
+
+
+def test_columnar_frame_equals_the_row_frame() -> None:
+    users = _valid_users(50)
+    by_rows = rows_to_frame([RoadUser.model_validate(r) for r in frame_to_records(users)])
+    by_columns = RoadUserColumns.model_validate(frame_to_columns(users)).frame()
+    pd.testing.assert_frame_equal(by_columns, by_rows, check_dtype=True)
+    leap = RoadUserColumns.model_validate({k: [v] for k, v in {**VALID, "an": 2024, "mois": 2, "jour": 29}.items()})
+    assert leap.frame().loc[0, "jour"] == 29  # 29 February exists in leap years on both paths
+    RoadUser.model_validate({**VALID, "an": 2024, "mois": 2, "jour": 29})
+
+
+@pytest.mark.parametrize(("row", "field", "text"), ROW_ERRORS)
+def test_columnar_errors_follow_the_same_rules(row: dict, field: str, text: str) -> None:
+    columns = {name: [VALID.get(name, FIELD_SPECS[name].default), row[name]] if name in row else None
+               for name in FIELD_SPECS}
+    missing = "is required" in text
+    if missing:  # the required list is missing altogether
+        columns.pop(field)
+    columns = {k: v for k, v in columns.items() if v is not None}
+    with pytest.raises(ValidationError) as info:
+        RoadUserColumns.model_validate(columns)
+    (err,) = info.value.errors()
+    assert err["loc"] == ((field,) if missing else (field, 1))
+    assert err["msg"].startswith(field) and text in err["msg"]
+
+
+@pytest.mark.parametrize(("row", "field", "text"), ROW_ERRORS)
 def test_errors_name_the_field_and_the_allowed_values(row: dict, field: str, text: str) -> None:
     with pytest.raises(ValidationError) as info:
         RoadUser.model_validate(row)

@@ -38,5 +38,9 @@ def test_schemathesis_generates_no_server_error(bento_server: BentoServer, tmp_p
     assert not server_errors, f"5xx answers {server_errors}:\n{summary}"
     assert run.returncode == 0, summary
     assert len(entries) >= MIN_CASES, f"only {len(entries)} generated cases:\n{summary}"
+    by_path = Counter((e["request"]["url"].rsplit("/", 1)[-1], int(e["response"]["status"])) for e in entries)
+    print(f"by route: {dict(sorted(by_path.items()))}")
+    for route in ("predict", "predict_batch", "predict_columns"):
+        assert sum(n for (r, _), n in by_path.items() if r == route) >= 50, f"/{route} barely fuzzed: {by_path}"
     # Both valid and invalid inputs were exercised.
     assert statuses[200] > 100 and sum(n for s, n in statuses.items() if 400 <= s < 500) > 100, statuses
