@@ -19,7 +19,7 @@ is appended to the prediction log read by the monitoring pipeline. When
 ``ACCIDENTS_API_KEY`` is set, the prediction endpoints need it (``X-API-Key`` or
 ``Authorization: Bearer``), health and metrics stay open.
 
-Performance choices (see docs/readme/serving.md for the measurements): the batch handlers
+Performance choices (see README.md, "Serving" for the measurements): the batch handlers
 build one DataFrame column-wise and log a batch with one vectorised write; the columnar
 route never creates per-row Python objects (pydantic-core parses the lists, numpy checks
 the rules); the dispatcher's latency
@@ -295,7 +295,7 @@ class RoadAccidentSeverity:
         if os.environ.get(GC_FREEZE_ENV, "1") == "1":
             # Move everything loaded so far (BentoML, pandas, sklearn, the model: hundreds of
             # thousands of objects) out of the collector's reach, so a full collection no
-            # longer walks them on the request path (see docs/readme/serving.md, tail latency).
+            # longer walks them on the request path (see README.md, "Serving", tail latency).
             gc.collect()
             gc.freeze()
 

@@ -4,7 +4,7 @@
     python run.py deploy --version 3           # a named version
     python run.py deploy --containerize        # + container image (Docker, or buildah here)
 
-Then ``bentoml serve road_accident_severity:v<N>`` serves it (docs/readme/serving.md).
+Then ``bentoml serve road_accident_severity:v<N>`` serves it (README.md, "Serving").
 """
 
 from __future__ import annotations

@@ -168,7 +168,7 @@ def _remote_components(stack_cfg: Any) -> dict[Any, str]:
             raise ConfigError(
                 f"stack.{key} names the ZenML {component_type.value} {wanted!r}, which is not "
                 f"registered: register it once (`zenml {component_type.value.replace('_', '-')} "
-                f"register {wanted} --flavor=...`, see docs/readme/stacks.md)"
+                f"register {wanted} --flavor=...`, see README.md, section Stacks)"
             ) from None
         found[component_type] = wanted
     return found
