@@ -100,6 +100,18 @@ def port_in_use(port: int, host: str = LOOPBACK) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def _refuse_if_busy(state_dir: Path, service: str, label: str, host: str, port: int,
+                    hint: str) -> None:
+    """ServiceError when our own server is already running, or another process holds the port."""
+    existing = read_state(state_dir, service)
+    if existing is not None and existing.is_running():
+        raise ServiceError(f"{label} is already running (pid {existing.pid}, {existing.url}); "
+                           "stop it first with `python run.py stack down`")
+    if port_in_use(port, host):
+        raise ServiceError(f"cannot start {label} on {host}:{port}: the port is already in use "
+                           f"({hint})")
+
+
 def http_status(url: str, timeout: float = 2.0) -> int | None:
     """HTTP status of a GET on `url`, or None when nothing answers."""
     try:
@@ -279,17 +291,8 @@ def start_s3_server(
     developer's server may hold). The admin identity comes from AWS_ACCESS_KEY_ID /
     AWS_SECRET_ACCESS_KEY in the server's environment (SeaweedFS >= 3.95).
     """
-    existing = read_state(state_dir, S3_SERVICE)
-    if existing is not None and existing.is_running():
-        raise ServiceError(
-            f"the S3 server is already running (pid {existing.pid}, {existing.url}); "
-            "stop it first with `python run.py stack down`"
-        )
-    if port_in_use(port, host):
-        raise ServiceError(
-            f"cannot start the S3 server on {host}:{port}: the port is already in use "
-            "(another S3 server? set ACCIDENTS_S3_ENDPOINT to another port)"
-        )
+    _refuse_if_busy(state_dir, S3_SERVICE, "the S3 server", host, port,
+                    "another S3 server? set ACCIDENTS_S3_ENDPOINT to another port")
     data_dir.mkdir(parents=True, exist_ok=True)
     names = ("master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc", "s3_grpc")
     ports = dict(zip(names, free_ports(len(names), host), strict=True))
@@ -432,17 +435,8 @@ def start_mlflow_server(
     The server, not the training process, writes run artifacts to S3
     (`--serve-artifacts`), so clients only need the tracking URL.
     """
-    existing = read_state(state_dir, MLFLOW_SERVICE)
-    if existing is not None and existing.is_running():
-        raise ServiceError(
-            f"the MLflow server is already running (pid {existing.pid}, {existing.url}); "
-            "stop it first with `python run.py stack down`"
-        )
-    if port_in_use(port, host):
-        raise ServiceError(
-            f"cannot start the MLflow server on {host}:{port}: the port is already in use "
-            "(set MLFLOW_TRACKING_URI to another port)"
-        )
+    _refuse_if_busy(state_dir, MLFLOW_SERVICE, "the MLflow server", host, port,
+                    "set MLFLOW_TRACKING_URI to another port")
     mlflow_bin = Path(sys.executable).parent / "mlflow"
     command = [
         str(mlflow_bin) if mlflow_bin.is_file() else "mlflow",
