@@ -39,11 +39,11 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from accidents import evaluation as ev  # noqa: E402
 from accidents.config import load_config  # noqa: E402
+from accidents.data_source import has_years  # noqa: E402
 from accidents.features import MODEL_INPUT_COLUMNS, accident_level_table, build_user_table  # noqa: E402
 from accidents.loader import load_years  # noqa: E402
 from accidents.model import BaacFeatureDeriver, build_model, fit_model, predict_proba  # noqa: E402
 from accidents.split import grouped_stratified_split, temporal_split  # noqa: E402
-from steps.ingest import _has_years  # noqa: E402
 
 GRAV_RANK = {1: 0, 4: 1, 3: 2, 2: 3}  # unharmed < light < hospitalised < killed
 
@@ -52,17 +52,17 @@ def find_data(args: argparse.Namespace) -> tuple[Path, bool]:
     """(folder, synthetic?) following the order in the module docstring."""
     if args.data_dir:
         folder = Path(args.data_dir).expanduser()
-        if not _has_years(folder, args.years):
+        if not has_years(folder, args.years):
             sys.exit(f"error: {folder} does not hold the four BAAC tables for years {args.years}")
         return folder, False
     for folder in (REPO_ROOT / "data" / "cache" / "baac", REPO_ROOT / "data" / "baac"):
-        if _has_years(folder, args.years):
+        if has_years(folder, args.years):
             return folder, False
     from accidents.synthetic import SYNTHETIC_NOTICE, write_synthetic
 
     print(SYNTHETIC_NOTICE)
     folder = Path(args.work) / f"synthetic-n{args.n_accidents}"
-    if not _has_years(folder, args.years):
+    if not has_years(folder, args.years):
         folder.mkdir(parents=True, exist_ok=True)
         write_synthetic(folder, args.years, args.n_accidents, seed=0)
     return folder, True

@@ -67,7 +67,7 @@ def run_training(profile: str | Path = DEFAULT_PROFILE, quiet: bool = False, **o
     from cli.stack_profiles import ensure_stack, experiment_tracker_name, prepare_zenml_env
 
     prepare_zenml_env()
-    from steps.ingest import data_fingerprint, resolve_source
+    from accidents.data_source import data_fingerprint, resolve_source
 
     source, folder = resolve_source(config.data)
     if source == "download":  # fill the cache first, so the step-cache key covers the files
