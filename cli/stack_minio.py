@@ -257,6 +257,15 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
                 todo.append(nxt)
 
 
+def _s3_server_error_status(exc: BaseException) -> int | None:
+    """HTTP status of a botocore ``ClientError`` that is a server-side failure (5xx), else None."""
+    response = getattr(exc, "response", None)
+    if type(exc).__name__ != "ClientError" or not isinstance(response, dict):
+        return None
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status if isinstance(status, int) and status >= 500 else None
+
+
 def explain_stack_failure(exc: BaseException, stack_cfg: Any) -> str | None:
     """A one-paragraph message when `exc` comes from an unreachable S3 or MLflow server.
 
@@ -268,6 +277,13 @@ def explain_stack_failure(exc: BaseException, stack_cfg: Any) -> str | None:
     for item in _chain(exc):
         kind = type(item).__name__
         text = str(item)
+        status = _s3_server_error_status(item)
+        if status is not None:
+            # A server that is going down (or broken) can answer 5xx before it stops listening.
+            return (f"the S3 endpoint {endpoint} (artifact store s3://{_cfg(stack_cfg, 'bucket')}) "
+                    f"failed during the run (HTTP {status} from the server). Check or restart it "
+                    "(`python run.py stack up minio`, or your MinIO) and run the same command: "
+                    "finished steps are cached and will not run twice.")
         if kind not in _CONNECTION_ERRORS and not isinstance(item, ConnectionError):
             continue
         host_port = endpoint.split("://", 1)[-1]

@@ -66,6 +66,23 @@ def test_unreachable_endpoint_becomes_one_clear_message():
     assert explain_stack_failure(ValueError("a real bug"), minio_cfg()) is None
 
 
+def test_s3_server_error_during_shutdown_is_explained_but_client_errors_are_not():
+    """A 5xx from S3 (a server going down answers 500 before it stops listening) is explained;
+    a 4xx (our own mistake, e.g. a missing object) keeps its traceback."""
+    from botocore.exceptions import ClientError
+
+    def client_error(status: int) -> ClientError:
+        return ClientError({"Error": {"Code": str(status), "Message": "x"},
+                            "ResponseMetadata": {"HTTPStatusCode": status}}, "HeadObject")
+
+    endpoint = "http://127.0.0.1:9"
+    wrapped = OSError(121, "Internal Server Error")
+    wrapped.__cause__ = client_error(500)
+    message = explain_stack_failure(wrapped, minio_cfg(s3_endpoint=endpoint))
+    assert message is not None and endpoint in message and "HTTP 500" in message
+    assert explain_stack_failure(client_error(404), minio_cfg(s3_endpoint=endpoint)) is None
+
+
 def test_ensure_bucket_on_a_dead_endpoint_names_it():
     (port,) = svc.free_ports(1)
     with pytest.raises(svc.ServiceError, match=f"127.0.0.1:{port}"):
