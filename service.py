@@ -1,6 +1,6 @@
 """BentoML 1.4 service: P(severe) for a road user in a French injury road accident.
 
-Serves the model exported from the production ZenML model version (accidents/bento_export.py)
+Serves the model exported from the production ZenML model version (ops/bento_export.py)
 with no ZenML import. Endpoints (all JSON):
 
 - ``POST /predict``        1..100 road users per request; adaptive batching merges
@@ -48,8 +48,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from accidents.constants import BENTO_MODEL_NAME, BENTO_SERVICE_NAME
-from accidents.prediction_log import PredictionLogWriter, log_path
-from accidents.serving_schema import (
+from accidents.serving.prediction_log import PredictionLogWriter, log_path
+from accidents.serving.schema import (
     MAX_COLUMN_ROWS,
     RoadUser,
     RoadUserColumns,

@@ -37,7 +37,7 @@ DATA_SOURCES = ("auto", "synthetic", "dir", "download")
 TARGETS = ("user", "accident")
 SPLIT_METHODS = ("random", "temporal")
 MODEL_KINDS = ("xgboost", "random_forest")
-#: Metrics a gate or a promotion rule may name (see accidents.evaluation.METRIC_DIRECTIONS).
+#: Metrics a gate or a promotion rule may name (see accidents.learning.evaluation.METRIC_DIRECTIONS).
 GATE_METRICS = (
     "roc_auc", "pr_auc", "f1_severe", "f1_macro", "f1_weighted", "precision", "recall",
     "balanced_accuracy", "accuracy", "brier",
@@ -46,7 +46,7 @@ GATE_METRICS = (
 
 @dataclass(frozen=True)
 class StackConfig:
-    """Which ZenML stack runs the pipelines (registered idempotently by cli/stack_profiles.py)."""
+    """Which ZenML stack runs the pipelines (registered idempotently by ops/stacks.py)."""
 
     name: str = "local"
     kind: str = "local"
@@ -123,7 +123,7 @@ class PromotionConfig:
 class MonitoringConfig:
     """Drift / performance thresholds for the monitoring pipeline (monitoring area).
 
-    Read through ``accidents.monitoring_config.MonitoringSettings``, which documents why
+    Read through ``accidents.monitoring.settings.MonitoringSettings``, which documents why
     each default was chosen.
     """
 

@@ -31,8 +31,8 @@ _CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, {repo!r})
 from pathlib import Path
-from accidents.features import build_user_table
-from accidents.loader import load_years
+from accidents.learning.features import build_user_table
+from accidents.data.loader import load_years
 
 def rss_mb():
     # VmHWM (peak resident set of this process image); ru_maxrss would include the

@@ -35,7 +35,7 @@ USERS_PER_ACCIDENT = 2.25  # synthetic (and real) BAAC: ~2.2-2.3 road users per 
 
 def feature_tables(rows: int, data_dir: Path | None, years: list[int], workdir: Path):
     """(reference, current) feature tables of about ``rows`` users each."""
-    from accidents.monitoring_sources import batch_from_baac
+    from accidents.monitoring.sources import batch_from_baac
 
     if data_dir is None:
         from accidents.synthetic import write_synthetic
@@ -55,11 +55,11 @@ def feature_tables(rows: int, data_dir: Path | None, years: list[int], workdir: 
 
 
 def bench_report(rows: int, data_dir: Path | None, years: list[int]) -> dict[str, float]:
-    from accidents.features import MODEL_INPUT_COLUMNS, TARGET
-    from accidents.model import build_model, fit_model
-    from accidents.monitoring import report_html, run_drift_report
-    from accidents.monitoring_config import MonitoringSettings
-    from accidents.monitoring_performance import run_model_report, with_predictions
+    from accidents.learning.features import MODEL_INPUT_COLUMNS, TARGET
+    from accidents.learning.model import build_model, fit_model
+    from accidents.monitoring.drift import report_html, run_drift_report
+    from accidents.monitoring.performance import run_model_report, with_predictions
+    from accidents.monitoring.settings import MonitoringSettings
 
     with tempfile.TemporaryDirectory() as tmp:
         reference, current = feature_tables(rows, data_dir, years, Path(tmp))

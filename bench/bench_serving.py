@@ -4,8 +4,8 @@
     .venv/bin/python bench/bench_serving.py --seconds 10    # quicker, noisier
 
 What it does, in one run on this machine:
-1. trains the product's model (accidents.model.build_model("xgboost"), default parameters)
-   on synthetic BAAC data and exports it with accidents.bento_export (model store + Bento);
+1. trains the product's model (accidents.learning.model.build_model("xgboost"), default parameters)
+   on synthetic BAAC data and exports it with ops.bento_export (model store + Bento);
 2. serves (a) the Bento with `bentoml serve` and (b) a plain FastAPI app (same pydantic
    input model, same DataFrame builder, ``predict_proba`` once per request, no batching,
    no log) under uvicorn with 1 worker and with 2 workers;
@@ -42,7 +42,7 @@ def create_plain_app() -> Any:
     import joblib
     from fastapi import Body, FastAPI
 
-    from accidents.serving_schema import RoadUser, rows_to_frame
+    from accidents.serving.schema import RoadUser, rows_to_frame
 
     model = joblib.load(os.environ[MODEL_ENV])
     app = FastAPI()
@@ -142,14 +142,14 @@ def main(argv: list[str] | None = None) -> int:
 
     import joblib
 
-    from accidents.serving_schema import frame_to_columns, frame_to_records
+    from accidents.serving.schema import frame_to_columns, frame_to_records
     from tests.fixtures.serving import export_model, free_port, start_server
 
     work = Path(tempfile.mkdtemp(prefix="bench-serving-"))
     print(f"work dir {work}", flush=True)
-    from accidents.features import build_user_table
-    from accidents.loader import load_years
-    from accidents.model import build_model, fit_model
+    from accidents.data.loader import load_years
+    from accidents.learning.features import build_user_table
+    from accidents.learning.model import build_model, fit_model
     from accidents.synthetic import write_synthetic
 
     write_synthetic(work / "baac", [2022, 2023], n_accidents=args.n_accidents, seed=11)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from accidents import stack_services as svc  # noqa: E402
+from ops import services as svc  # noqa: E402
 
 
 def main() -> int:

@@ -37,13 +37,13 @@ import pandas as pd
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from accidents import evaluation as ev  # noqa: E402
 from accidents.config import load_config  # noqa: E402
-from accidents.data_source import has_years  # noqa: E402
-from accidents.features import MODEL_INPUT_COLUMNS, accident_level_table, build_user_table  # noqa: E402
-from accidents.loader import load_years  # noqa: E402
-from accidents.model import BaacFeatureDeriver, build_model, fit_model, predict_proba  # noqa: E402
-from accidents.split import grouped_stratified_split, temporal_split  # noqa: E402
+from accidents.data.loader import load_years  # noqa: E402
+from accidents.data.source import has_years  # noqa: E402
+from accidents.learning import evaluation as ev  # noqa: E402
+from accidents.learning.features import MODEL_INPUT_COLUMNS, accident_level_table, build_user_table  # noqa: E402
+from accidents.learning.model import BaacFeatureDeriver, build_model, fit_model, predict_proba  # noqa: E402
+from accidents.learning.split import grouped_stratified_split, temporal_split  # noqa: E402
 
 GRAV_RANK = {1: 0, 4: 1, 3: 2, 2: 3}  # unharmed < light < hospitalised < killed
 

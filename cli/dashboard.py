@@ -1,6 +1,6 @@
 """``run.py dashboard``: start the local ZenML dashboard on this project's store and print its address.
 
-Runs ``zenml login --local`` with the project's ZenML config (see cli/stack_profiles.py),
+Runs ``zenml login --local`` with the project's ZenML config (see ops/stacks.py),
 so the dashboard shows the runs of ``python run.py``. After login the client talks to that
 local server; ``--stop`` (``zenml logout --local``) goes back to the embedded SQLite store.
 """
@@ -35,7 +35,7 @@ def zenml_cli() -> list[str]:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from cli.stack_profiles import prepare_zenml_env
+    from ops.stacks import prepare_zenml_env
 
     locations = prepare_zenml_env()
     if args.stop:

@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_deploy(profile: str | Path, version: str | None = None, containerize: bool = False) -> dict[str, Any]:
     """Run the deployment pipeline; returns the export result (also written to outputs/)."""
     from accidents.config import load_config
-    from cli.stack_profiles import ensure_stack, prepare_zenml_env
+    from ops.stacks import ensure_stack, prepare_zenml_env
 
     config = load_config(profile, {})
     prepare_zenml_env()
@@ -50,7 +50,7 @@ def run_deploy(profile: str | Path, version: str | None = None, containerize: bo
     output = run.steps["export_to_bento"].outputs["bento_export"]
     result = dict((output[0] if isinstance(output, list) else output).load())
     if containerize:
-        from accidents.bento_export import containerize as build_image
+        from ops.bento_export import containerize as build_image
 
         result["containerize"] = build_image(result["bento_tag"])
     out_dir = Path(config.pipeline.outputs_dir) / "deployment"

@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _client() -> Any:
-    from cli.stack_profiles import prepare_zenml_env
+    from ops.stacks import prepare_zenml_env
 
     prepare_zenml_env()
     from zenml.client import Client
@@ -108,7 +108,7 @@ def promote_version(version: str, stage: str, force: bool = False, profile: str 
 
     from accidents.config import load_config
     from accidents.constants import ARTIFACT_TEST_FEATURES, META_PROMOTION, MODEL_NAME
-    from accidents.promotion import STAGE_PRODUCTION, STAGE_STAGING, Decision, decide
+    from accidents.learning.promotion import STAGE_PRODUCTION, STAGE_STAGING, Decision, decide
     from steps.promote import current_production, score_version_on
 
     client = _client()

@@ -102,7 +102,7 @@ def synthetic_source(config: Config, year: int, shift: dict[str, float],
                      months: list[int] | None = None, quiet: bool = False) -> dict[str, Any]:
     """Write (once) a synthetic year with ``shift`` and return it as a BAAC source."""
     from accidents.synthetic import SYNTHETIC_NOTICE, write_synthetic
-    from accidents.synthetic_shift import validate_shift
+    from accidents.synthetic.shift import validate_shift
 
     try:
         validate_shift(shift)
@@ -162,11 +162,11 @@ def run_monitoring(profile: str | Path = DEFAULT_PROFILE, source: dict[str, Any]
     if source is None:
         raise ConfigError("run_monitoring needs a source (baac, prediction_log or file)")
     config = load_config(profile, overrides)
-    from cli.stack_profiles import ensure_stack, prepare_zenml_env
+    from ops.stacks import ensure_stack, prepare_zenml_env
 
     prepare_zenml_env()
     ensure_stack(config.stack)
-    from accidents.monitoring_config import MonitoringSettings
+    from accidents.monitoring.settings import MonitoringSettings
 
     settings = MonitoringSettings.from_config(config.monitoring)
     production = production_version()

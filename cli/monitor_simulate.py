@@ -77,7 +77,7 @@ def run_simulation(
     **overrides: Any,
 ) -> dict[str, Any]:
     """Run the loop; returns the per-period records, the table text and the plot path."""
-    from accidents.monitoring_simulation import PeriodRecord, format_table, plot_png, records_table
+    from accidents.monitoring.simulation import PeriodRecord, format_table, plot_png, records_table
     from cli.monitor import baac_source, production_version, run_monitoring
     from cli.train import run_training
 
@@ -262,7 +262,7 @@ def _write_table(frame: Any, folder: Path, table: str, year: int) -> None:
 
 def _filter_months(source: Path, year: int, months: set[int], target: Path) -> None:
     """Copy ``year``'s four tables keeping only accidents of ``months`` (same format)."""
-    from accidents.csv_formats import find_table_file
+    from accidents.data.csv_formats import find_table_file
 
     if (target / f"usagers-{year}.csv").is_file():
         return

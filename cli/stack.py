@@ -62,8 +62,8 @@ def handle(args: argparse.Namespace) -> int:
 
 def stack_up(stack_cfg, directory: Path) -> int:
     """Start what is not running yet; print where everything is."""
-    from accidents import stack_services as svc
-    from cli.stack_minio import s3_credentials, validate_minio_cfg
+    from ops import services as svc
+    from ops.stack_minio import s3_credentials, validate_minio_cfg
 
     endpoint, bucket, tracking_uri = validate_minio_cfg(stack_cfg)
     credentials = s3_credentials(stack_cfg)
@@ -104,7 +104,7 @@ def stack_up(stack_cfg, directory: Path) -> int:
 
 def stack_down(directory: Path) -> int:
     """Stop MLflow first (it writes to S3), then the S3 server."""
-    from accidents import stack_services as svc
+    from ops import services as svc
 
     for name, label in ((svc.MLFLOW_SERVICE, "MLflow server"), (svc.S3_SERVICE, "S3 server")):
         stopped = svc.stop_service(directory, name, timeout=8.0)
@@ -114,7 +114,7 @@ def stack_down(directory: Path) -> int:
 
 def stack_status(stack_cfg, directory: Path) -> int:
     """One line per service: recorded pid alive? URL answering? Exit 1 if any is down."""
-    from accidents import stack_services as svc
+    from ops import services as svc
 
     checks = ((svc.S3_SERVICE, "S3 server", stack_cfg.s3_endpoint.rstrip("/") + "/", (200, 403)),
               (svc.MLFLOW_SERVICE, "MLflow server",

@@ -64,14 +64,14 @@ def run_training(profile: str | Path = DEFAULT_PROFILE, quiet: bool = False, **o
     ``**{"model.kind": "random_forest"}`` (dotted keys); validated like the profile.
     """
     config = load_config(profile, overrides)
-    from cli.stack_profiles import ensure_stack, experiment_tracker_name, prepare_zenml_env
+    from ops.stacks import ensure_stack, experiment_tracker_name, prepare_zenml_env
 
     prepare_zenml_env()
-    from accidents.data_source import data_fingerprint, resolve_source
+    from accidents.data.source import data_fingerprint, resolve_source
 
     source, folder = resolve_source(config.data)
     if source == "download":  # fill the cache first, so the step-cache key covers the files
-        from accidents.download import fetch_years
+        from accidents.data.download import fetch_years
 
         fetch_years(config.data.years, folder)
     if source == "synthetic":
@@ -84,7 +84,7 @@ def run_training(profile: str | Path = DEFAULT_PROFILE, quiet: bool = False, **o
 
     started = time.perf_counter()
     sections = config.as_dict()
-    from cli.stack_minio import stack_errors
+    from ops.stack_minio import stack_errors
 
     with stack_errors(config.stack):  # an unreachable S3 / MLflow server: one line naming it
         try:
@@ -139,8 +139,8 @@ def write_outputs(result: dict[str, Any], run: Any, config: Config) -> None:
     """outputs/training/v<N>/: result.json, metrics.txt, evaluation.html (copies for humans)."""
     from zenml.client import Client
 
-    from accidents.evaluation import metrics_table
-    from cli.stack_profiles import zenml_locations
+    from accidents.learning.evaluation import metrics_table
+    from ops.stacks import zenml_locations
 
     out = resolve_path(config.pipeline.outputs_dir) / "training" / f"v{result['model_version']}"
     out.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """Deployment step: a model version of the Model Control Plane -> BentoML model + Bento.
 
-Thin on purpose: ZenML look-ups here, the export itself in accidents/bento_export.py.
+Thin on purpose: ZenML look-ups here, the export itself in ops/bento_export.py.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def resolve_version(version: str | None, model_name: str = MODEL_NAME) -> Any:
 @step(enable_cache=False)
 def export_to_bento(version: str | None = None, build: bool = True) -> Annotated[dict, "bento_export"]:
     """Save the version's model into the BentoML store (labels + metadata) and build the Bento."""
-    from accidents import bento_export
+    from ops import bento_export
 
     mv = resolve_version(version)
     meta = mv.run_metadata or {}

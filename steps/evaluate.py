@@ -13,10 +13,10 @@ from zenml.enums import ArtifactType
 from zenml.types import HTMLString
 
 import accidents
-from accidents import evaluation as ev
 from accidents.constants import ARTIFACT_METRICS
-from accidents.features import TARGET
-from accidents.model import feature_importances, model_kind, predict_proba
+from accidents.learning import evaluation as ev
+from accidents.learning.features import TARGET
+from accidents.learning.model import feature_importances, model_kind, predict_proba
 from steps._common import active_mlflow, json_safe, timed
 
 

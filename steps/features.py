@@ -16,8 +16,8 @@ def build_features(caracteristiques: pd.DataFrame, lieux: pd.DataFrame, vehicule
                    usagers: pd.DataFrame, load_report: dict, target: str = "user"
                    ) -> tuple[Annotated[pd.DataFrame, "feature_table"], Annotated[dict, "data_summary"]]:
     """Join the four tables into the feature table (``target``: user or accident level)."""
-    from accidents.features import accident_level_table, build_user_table
-    from accidents.loader import BaacTables, LoadReport
+    from accidents.data.loader import BaacTables, LoadReport
+    from accidents.learning.features import accident_level_table, build_user_table
 
     meta: dict[str, Any] = {}
     with timed(meta):

@@ -1,4 +1,4 @@
-"""Step ``ingest_data``: make the BAAC files exist (accidents/data_source.py) and load them."""
+"""Step ``ingest_data``: make the BAAC files exist (accidents/data/source.py) and load them."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pandas as pd
 from zenml import log_metadata, step
 
 from accidents.config import DataConfig
-from accidents.data_source import materialise
-from accidents.schema import TABLES
+from accidents.data.schema import TABLES
+from accidents.data.source import materialise
 from steps._common import json_safe, timed
 
 
@@ -22,7 +22,7 @@ def ingest_data(data: dict[str, Any], fingerprint: str) -> tuple[
     Annotated[dict, "load_report"],
 ]:
     """Load the four BAAC tables for the configured years (``fingerprint`` keys the cache)."""
-    from accidents.loader import load_years
+    from accidents.data.loader import load_years
 
     cfg = DataConfig(**data)
     meta: dict[str, Any] = {}

@@ -1,6 +1,6 @@
 """Monitoring steps: load the current batch, run the Evidently reports, decide, log.
 
-Thin wrappers: the work is in ``accidents.monitoring*``. The pipeline runs in the context
+Thin wrappers: the work is in ``accidents.monitoring.drift*``. The pipeline runs in the context
 of the *production* model version (``pipelines/monitoring.py``), so its outputs (the HTML
 reports, the figures, the decision) are attached to that version and
 ``get_step_context().model`` is the version being monitored.
@@ -16,16 +16,21 @@ from zenml import get_step_context, log_metadata, step
 from zenml.types import HTMLString
 
 from accidents.constants import META_MONITORING, META_THRESHOLD
-from accidents.features import MODEL_INPUT_COLUMNS
-from accidents.monitoring import PREDICTION, check_batch_columns, report_html, run_drift_report
-from accidents.monitoring_config import MonitoringSettings
-from accidents.monitoring_decision import decide_retrain
-from accidents.monitoring_performance import (
+from accidents.learning.features import MODEL_INPUT_COLUMNS
+from accidents.monitoring.decision import decide_retrain
+from accidents.monitoring.drift import (
+    PREDICTION,
+    check_batch_columns,
+    report_html,
+    run_drift_report,
+)
+from accidents.monitoring.performance import (
     has_labels,
     performance,
     run_model_report,
     with_predictions,
 )
+from accidents.monitoring.settings import MonitoringSettings
 from steps._common import json_safe
 
 #: Output artifact names (attached to the production model version).
@@ -45,7 +50,7 @@ def load_current_batch(source: dict[str, Any]) -> Annotated[pd.DataFrame, ARTIFA
     from pathlib import Path
 
     from accidents.errors import DataError
-    from accidents.monitoring_sources import (
+    from accidents.monitoring.sources import (
         batch_from_baac,
         batch_from_file,
         batch_from_prediction_log,

@@ -1,4 +1,4 @@
-"""Step ``promote_model``: stage the candidate by the rules of accidents.promotion.
+"""Step ``promote_model``: stage the candidate by the rules of accidents.learning.promotion.
 
 The production version is scored *here*, on the candidate's own test split and at the
 production version's own threshold, so both models are compared on the same rows. Never
@@ -14,7 +14,6 @@ from zenml import get_step_context, log_metadata, step
 from zenml.client import Client
 from zenml.enums import ModelStages
 
-from accidents import evaluation as ev
 from accidents.constants import (
     ARTIFACT_MODEL,
     META_DATA,
@@ -24,9 +23,16 @@ from accidents.constants import (
     META_THRESHOLD,
     MODEL_NAME,
 )
-from accidents.features import MODEL_INPUT_COLUMNS, TARGET
-from accidents.model import predict_proba
-from accidents.promotion import STAGE_NONE, STAGE_PRODUCTION, STAGE_STAGING, Decision, decide
+from accidents.learning import evaluation as ev
+from accidents.learning.features import MODEL_INPUT_COLUMNS, TARGET
+from accidents.learning.model import predict_proba
+from accidents.learning.promotion import (
+    STAGE_NONE,
+    STAGE_PRODUCTION,
+    STAGE_STAGING,
+    Decision,
+    decide,
+)
 from steps._common import json_safe
 
 

@@ -9,8 +9,8 @@ from zenml import log_metadata, step
 
 from accidents.config import SplitConfig
 from accidents.constants import ARTIFACT_SPLIT, ARTIFACT_TEST_FEATURES, ARTIFACT_TRAIN_FEATURES
-from accidents.features import MODEL_INPUT_COLUMNS, TARGET
-from accidents.split import SPLIT_COLUMN, split_assignment, split_summary
+from accidents.learning.features import MODEL_INPUT_COLUMNS, TARGET
+from accidents.learning.split import SPLIT_COLUMN, split_assignment, split_summary
 from steps._common import json_safe, timed
 
 #: Columns of the train/validation/test frames: the model inputs and the target

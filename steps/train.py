@@ -11,8 +11,8 @@ from zenml.enums import ArtifactType
 
 from accidents.config import ModelConfig
 from accidents.constants import ARTIFACT_MODEL
-from accidents.features import TARGET
-from accidents.model import build_model, fit_model
+from accidents.learning.features import TARGET
+from accidents.learning.model import build_model, fit_model
 from steps._common import active_mlflow, class_balance, json_safe, timed
 
 

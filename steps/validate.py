@@ -11,8 +11,8 @@ from typing import Annotated, Any
 import pandas as pd
 from zenml import log_metadata, step
 
+from accidents.data.schema import KEY
 from accidents.errors import DataError
-from accidents.schema import KEY
 from steps._common import json_safe, timed
 
 #: Below this many labelled users per class a split/evaluation is meaningless.

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from accidents.features import MODEL_INPUT_COLUMNS
-from accidents.prediction_log import read_prediction_log
-from accidents.serving_schema import frame_to_records
+from accidents.learning.features import MODEL_INPUT_COLUMNS
+from accidents.serving.prediction_log import read_prediction_log
+from accidents.serving.schema import frame_to_records
 from tests.fixtures.container import (
     GATE_ENV,
     GATE_REASON,

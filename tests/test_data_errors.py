@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from accidents.data.loader import load_years
 from accidents.errors import DataError, UserError
-from accidents.loader import load_years
 from tests.fixtures.data import copy_year, edit_table, read_rows, write_rows
 
 pytestmark = pytest.mark.real_data

@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from accidents.features import (
+from accidents.data.loader import BaacTables, load_years
+from accidents.learning.features import (
     MODEL_INPUT_COLUMNS,
     TARGET,
     accident_level_table,
     build_user_table,
     vehicle_class,
 )
-from accidents.loader import BaacTables, load_years
 from tests.fixtures.data import write_year
 
 YEAR = 2022

@@ -8,15 +8,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from accidents.features import (
+from accidents.data.loader import BaacTables, load_file
+from accidents.data.schema import MISSING_MARKERS, SCHEMA, TABLES, allowed_codes
+from accidents.learning.features import (
     ID_COLUMNS,
     MODEL_INPUT_COLUMNS,
     TARGET,
     accident_level_table,
     build_user_table,
 )
-from accidents.loader import BaacTables, load_file
-from accidents.schema import MISSING_MARKERS, SCHEMA, TABLES, allowed_codes
 from tests.fixtures.data import SAMPLE_YEARS, read_rows, sample_file
 
 pytestmark = pytest.mark.real_data

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from accidents.features import MODEL_INPUT_COLUMNS
-from accidents.schema import (
+from accidents.data.schema import (
     CATV_CLASS,
     COLUMNS,
     SCHEMA,
@@ -17,6 +16,7 @@ from accidents.schema import (
     columns_of_kind,
     labels,
 )
+from accidents.learning.features import MODEL_INPUT_COLUMNS
 
 
 def test_every_column_is_described() -> None:

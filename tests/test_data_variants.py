@@ -13,10 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from accidents.data.loader import BaacTables, load_years
+from accidents.data.schema import TABLES
 from accidents.errors import DataError
-from accidents.features import build_user_table
-from accidents.loader import BaacTables, load_years
-from accidents.schema import TABLES
+from accidents.learning.features import build_user_table
 from tests.fixtures.data import copy_year, edit_table, read_rows, write_rows
 
 pytestmark = pytest.mark.real_data

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from accidents.download import CHUNK, DownloadError, classify, fetch_years
+from accidents.data.download import CHUNK, DownloadError, classify, fetch_years
+from accidents.data.loader import load_years
+from accidents.data.schema import TABLES
 from accidents.errors import DataError
-from accidents.loader import load_years
-from accidents.schema import TABLES
 from accidents.synthetic import write_synthetic
 from tests.fixtures.download import FakeDataGouv, ServedFile
 
@@ -195,7 +195,7 @@ def test_resource_classification(title: str, url: str, expected: tuple[str, int]
 
 def test_command_line(api: FakeDataGouv, tmp_path: Path,
                       capsys: pytest.CaptureFixture[str]) -> None:
-    from accidents.download import main
+    from accidents.data.download import main
 
     assert main(["2022", "--cache-dir", str(tmp_path), "--api-url", api.api_url]) == 0
     assert str(tmp_path) in capsys.readouterr().out

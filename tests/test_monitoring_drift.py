@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from accidents.errors import DataError
-from accidents.features import MODEL_INPUT_COLUMNS
-from accidents.monitoring import (
+from accidents.learning.features import MODEL_INPUT_COLUMNS
+from accidents.monitoring.decision import decide_retrain
+from accidents.monitoring.drift import (
     PREDICTION,
     check_batch_columns,
     code_labels,
@@ -18,9 +19,8 @@ from accidents.monitoring import (
     report_html,
     run_drift_report,
 )
-from accidents.monitoring_config import MonitoringSettings
-from accidents.monitoring_decision import decide_retrain
-from accidents.monitoring_performance import run_model_report
+from accidents.monitoring.performance import run_model_report
+from accidents.monitoring.settings import MonitoringSettings
 from tests.fixtures.monitoring import fabricated_batch
 
 SHIFTED = ("catv", "vma", "secu1")

@@ -148,7 +148,7 @@ def test_prediction_log_source(env: ZenmlEnv, simulation: dict[str, Any], tmp_pa
 
     Production is now version 2 if it won the promotion (trained on 2021-2023, 2023
     shifted) or still version 1 (2021): either way only the shifted inputs can differ."""
-    from accidents.monitoring_sources import batch_from_baac
+    from accidents.monitoring.sources import batch_from_baac
     from accidents.synthetic import write_synthetic
 
     write_synthetic(tmp_path / "baac", [2024], 2000, seed=7)
@@ -188,7 +188,7 @@ def test_missing_and_extra_columns_are_a_clear_error(env: ZenmlEnv, simulation: 
 def test_real_sample_year_as_current_data(env: ZenmlEnv, simulation: dict[str, Any],
                                           samples_dir: Path) -> None:
     """Real-format files of a year the model was not trained on, through the same loader."""
-    from accidents.monitoring_sources import batch_from_baac
+    from accidents.monitoring.sources import batch_from_baac
 
     year = 2024
     if not (samples_dir / str(year)).is_dir():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from accidents.monitoring_simulation import PeriodRecord, plot_png, records_table
+from accidents.monitoring.simulation import PeriodRecord, plot_png, records_table
 
 
 def test_plot_and_table_from_records() -> None:
@@ -29,7 +29,7 @@ def test_plot_and_table_from_records() -> None:
 def test_month_periods_are_month_filtered_baac_files(tmp_path: Path) -> None:
     """Month mode writes "data so far" as BAAC files the loader reads, holding only those
     months; a shifted month comes from the shifted copy, the others are untouched."""
-    from accidents.loader import load_years
+    from accidents.data.loader import load_years
     from accidents.synthetic import write_synthetic
     from cli.monitor_simulate import _filter_months, _merge_months
 

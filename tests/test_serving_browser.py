@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from accidents.features import MODEL_INPUT_COLUMNS
-from accidents.serving_schema import RoadUser, rows_to_frame
+from accidents.learning.features import MODEL_INPUT_COLUMNS
+from accidents.serving.schema import RoadUser, rows_to_frame
 from tests.fixtures.serving import REPO_ROOT, BentoServer, ExportedBento
 
 pytestmark = [pytest.mark.service, pytest.mark.browser]
@@ -92,6 +92,6 @@ def test_page_prediction_by_clicking(browser, bento_server: BentoServer,  # noqa
 
 
 def _label(field: str, code: int) -> str:
-    from accidents.serving_schema import FIELD_SPECS
+    from accidents.serving.schema import FIELD_SPECS
 
     return FIELD_SPECS[field].codes[code][1]

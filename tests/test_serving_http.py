@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from accidents.features import MODEL_INPUT_COLUMNS
-from accidents.prediction_log import read_prediction_log
-from accidents.serving_schema import FIELD_SPECS, frame_to_columns, frame_to_records
+from accidents.learning.features import MODEL_INPUT_COLUMNS
+from accidents.serving.prediction_log import read_prediction_log
+from accidents.serving.schema import FIELD_SPECS, frame_to_columns, frame_to_records
 from tests.fixtures.serving import BENTOML, BentoServer, ExportedBento, bento_env
 
 pytestmark = pytest.mark.service

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from accidents.serving_schema import frame_to_records
+from accidents.serving.schema import frame_to_records
 from tests.fixtures.serving import WRK, BentoServer, ExportedBento, run_wrk, server_error_count
 
 pytestmark = pytest.mark.service

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from accidents.errors import DataError
-from accidents.features import MODEL_INPUT_COLUMNS
-from accidents.prediction_log import ENCODERS, PredictionLogWriter, read_prediction_log
+from accidents.learning.features import MODEL_INPUT_COLUMNS
+from accidents.serving.prediction_log import ENCODERS, PredictionLogWriter, read_prediction_log
 from tests.training_frames import fabricated_users
 
 

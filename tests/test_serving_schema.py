@@ -1,4 +1,4 @@
-"""The service's typed input (accidents/serving_schema.py), without a server."""
+"""The service's typed input (accidents/serving/schema.py), without a server."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from accidents import schema
-from accidents.features import MODEL_INPUT_COLUMNS
-from accidents.serving_schema import (
+from accidents.data import schema
+from accidents.learning.features import MODEL_INPUT_COLUMNS
+from accidents.serving.schema import (
     FIELD_SPECS,
     RoadUser,
     RoadUserColumns,

@@ -95,7 +95,7 @@ def test_every_image_is_pinned_by_tag(compose):
 
 def test_dev_defaults_agree_with_profile_and_code(compose):
     from accidents.config import load_config
-    from cli.stack_minio import DEV_ACCESS_KEY, DEV_SECRET_KEY
+    from ops.stack_minio import DEV_ACCESS_KEY, DEV_SECRET_KEY
 
     env = env_example()
     assert env["MINIO_ROOT_USER"] == DEV_ACCESS_KEY

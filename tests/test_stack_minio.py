@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from accidents import stack_services as svc
+from ops import services as svc
 from tests.fixtures.zenml import REPO_ROOT, TINY_GATES
 
 pytestmark = [pytest.mark.stack, pytest.mark.pipeline]
@@ -138,7 +138,7 @@ def test_s3_outage_fails_clearly_then_same_command_resumes_from_cache(minio_stac
     for step in ("ingest_data", "validate_data", "build_features"):
         assert re.search(rf"Using cached version of step `?{step}`?", text), text[-3000:]
     # Checked last so the restart above always runs: the final `error:` line itself names
-    # the endpoint (cli/train.py wraps the pipeline call in cli.stack_minio.stack_errors).
+    # the endpoint (cli/train.py wraps the pipeline call in ops.stack_minio.stack_errors).
     assert error_lines and minio_stack.s3_url in error_lines[-1], error_lines
 
 
@@ -146,7 +146,7 @@ def test_switching_back_to_local_and_again_to_minio(minio_stack, trained):
     minio_stack.zenml.run("stack", "up", "minio")  # no-op when running (an earlier test may stop S3)
     code = (
         "import json; from accidents.config import load_config;"
-        "from cli.stack_profiles import ensure_stack, prepare_zenml_env; prepare_zenml_env();"
+        "from ops.stacks import ensure_stack, prepare_zenml_env; prepare_zenml_env();"
         "from zenml.client import Client; out = {};"
         "ensure_stack(load_config('local').stack); s = Client().active_stack;"
         "out['local'] = [s.name, s.artifact_store.flavor, s.experiment_tracker is None];"

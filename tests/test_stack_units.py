@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from accidents import stack_services as svc
 from accidents.config import StackConfig
 from accidents.errors import ConfigError
-from cli.stack_minio import (
+from ops import services as svc
+from ops.stack_minio import (
     DEV_ACCESS_KEY,
     explain_stack_failure,
     s3_credentials,
@@ -110,7 +110,7 @@ def test_stack_errors_turns_a_failed_run_with_a_dead_endpoint_into_one_line():
     """cli/train.py raises a UserError ("pipeline run has failed"); when the profile's S3
     endpoint no longer answers, the user sees which one instead."""
     from accidents.errors import UserError
-    from cli.stack_minio import StackUnavailableError, stack_errors
+    from ops.stack_minio import StackUnavailableError, stack_errors
 
     s3_port, mlflow_port = svc.free_ports(2)
     cfg = minio_cfg(s3_endpoint=f"http://127.0.0.1:{s3_port}",

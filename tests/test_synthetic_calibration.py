@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from accidents import synthetic_params as P
-from accidents.synthetic_tables import YearTables
+from accidents.synthetic import params as P
+from accidents.synthetic.tables import YearTables
 from tests.conftest import FACTS_FILE
 from tests.fixtures.synthetic import cramers_v, shares
 

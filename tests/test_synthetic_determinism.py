@@ -39,10 +39,10 @@ def test_generator_fingerprint_covers_the_helper_modules(tmp_path: Path) -> None
     from accidents.synthetic import generator_fingerprint
 
     package = Path(synthetic.__file__).parent
-    for path in package.glob("synthetic*.py"):
+    for path in package.glob("*.py"):
         shutil.copy(path, tmp_path / path.name)
     first = generator_fingerprint(tmp_path)
     assert first == generator_fingerprint() and len(first) == 16
-    helper = tmp_path / "synthetic_severity.py"
+    helper = tmp_path / "severity.py"
     helper.write_bytes(helper.read_bytes() + b"\n# changed\n")
     assert generator_fingerprint(tmp_path) != first

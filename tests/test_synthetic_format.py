@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from accidents.loader import BaacTables
-from accidents.schema import COLUMNS, TABLES
+from accidents.data.loader import BaacTables
+from accidents.data.schema import COLUMNS, TABLES
 from accidents.synthetic import SYNTHETIC_NOTICE, write_synthetic
 from tests.fixtures.synthetic import DISK_YEARS
 
@@ -144,7 +144,7 @@ def test_notice_is_loud() -> None:
 
 
 def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from accidents.synthetic import main
+    from accidents.synthetic.generator import main
 
     assert main([str(tmp_path), "--years", "2024", "--n-accidents", "50", "--shift", "vma=0.5"]) == 0
     out, err = capsys.readouterr()

@@ -9,9 +9,9 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupShuffleSplit
 
-from accidents.features import MODEL_INPUT_COLUMNS
+from accidents.learning.features import MODEL_INPUT_COLUMNS
 from accidents.synthetic import generate_year
-from accidents.synthetic_tables import YearTables
+from accidents.synthetic.tables import YearTables
 
 
 def _severe_rate(frame: pd.DataFrame, mask: np.ndarray) -> float:
@@ -53,7 +53,7 @@ def test_severity_depends_on_the_factors_that_matter(year_2023: YearTables) -> N
     assert rate(car & obstacle) > 1.5 * rate(car & ~obstacle)
     col = acc._col_true.to_numpy()[a]
     assert rate(car & (col == 1)) > 2 * rate(car & (col == 2))
-    from accidents.synthetic_severity import heaviest_other_class
+    from accidents.synthetic.severity import heaviest_other_class
     other = heaviest_other_class(t)[t.usagers.grav.to_numpy() != -1]
     assert rate(car & (other == 4)) > 1.5 * rate(car & (other == 2))
 
@@ -76,8 +76,8 @@ def test_a_model_learns_it_but_not_perfectly(synthetic_user_table_large: pd.Data
 
 @pytest.fixture(scope="module")
 def synthetic_user_table_large(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
-    from accidents.features import build_user_table
-    from accidents.loader import load_years
+    from accidents.data.loader import load_years
+    from accidents.learning.features import build_user_table
     from accidents.synthetic import write_synthetic
 
     out = tmp_path_factory.mktemp("synthetic_auc")

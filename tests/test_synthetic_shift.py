@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from accidents.features import MODEL_INPUT_COLUMNS, build_user_table
-from accidents.loader import load_years
+from accidents.data.loader import load_years
+from accidents.learning.features import MODEL_INPUT_COLUMNS, build_user_table
 from accidents.synthetic import (
     INDEPENDENT_SHIFT_COLUMNS,
     SHIFT_DEPENDENTS,
@@ -17,7 +17,7 @@ from accidents.synthetic import (
     generate_year,
     write_synthetic,
 )
-from accidents.synthetic_tables import YearTables
+from accidents.synthetic.tables import YearTables
 
 YEAR = 2023
 N = 1500

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from accidents.features import MODEL_INPUT_COLUMNS
+from accidents.learning.features import MODEL_INPUT_COLUMNS
 
 if TYPE_CHECKING:
     from tests.fixtures.zenml import ZenmlEnv
@@ -31,7 +31,7 @@ import json
 from sklearn.metrics import roc_auc_score
 from zenml.client import Client
 from accidents import constants as C
-from accidents.model import predict_proba
+from accidents.learning.model import predict_proba
 mv = Client().get_model_version(C.MODEL_NAME, {version})
 model = mv.get_artifact(C.ARTIFACT_MODEL).load()
 test = mv.get_artifact(C.ARTIFACT_TEST_FEATURES).load()
@@ -57,8 +57,8 @@ SAME_TEST = """
 import json
 from zenml.client import Client
 from accidents import constants as C
-from accidents.evaluation import compute_metrics
-from accidents.model import predict_proba
+from accidents.learning.evaluation import compute_metrics
+from accidents.learning.model import predict_proba
 prod = Client().get_model_version(C.MODEL_NAME, {production})
 cand = Client().get_model_version(C.MODEL_NAME, {candidate})
 test = cand.get_artifact(C.ARTIFACT_TEST_FEATURES).load()

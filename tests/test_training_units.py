@@ -7,13 +7,19 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score, roc_auc_score
 
-from accidents import evaluation as ev
 from accidents.config import load_config
 from accidents.errors import ConfigError, DataError
-from accidents.features import MODEL_INPUT_COLUMNS
-from accidents.model import build_model, fit_model, parse_hour, predict_proba, weekday
-from accidents.promotion import STAGE_NONE, STAGE_PRODUCTION, STAGE_STAGING, check_gates, decide
-from accidents.split import grouped_stratified_split, split_assignment, temporal_split
+from accidents.learning import evaluation as ev
+from accidents.learning.features import MODEL_INPUT_COLUMNS
+from accidents.learning.model import build_model, fit_model, parse_hour, predict_proba, weekday
+from accidents.learning.promotion import (
+    STAGE_NONE,
+    STAGE_PRODUCTION,
+    STAGE_STAGING,
+    check_gates,
+    decide,
+)
+from accidents.learning.split import grouped_stratified_split, split_assignment, temporal_split
 from tests.training_frames import fabricated_users
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from accidents.features import MODEL_INPUT_COLUMNS
+from accidents.learning.features import MODEL_INPUT_COLUMNS
 
 
 def fabricated_users(n_accidents: int = 600, seed: int = 0, years: tuple[int, ...] = (2022, 2023)) -> pd.DataFrame:

@@ -1,5 +1,5 @@
 // The interactive page: builds the form from /ui/form.json (labelled choices generated from
-// accidents/serving_schema.py, so the page never drifts from the API) and posts one road
+// accidents/serving/schema.py, so the page never drifts from the API) and posts one road
 // user to /predict. No framework, no build step: the Bento serves these files as they are.
 "use strict";
 

@@ -23,7 +23,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from accidents.features import (
+from accidents.data.schema import allowed_codes
+from accidents.learning.features import (
     ACCIDENT_INPUTS,
     AGGREGATE_INPUTS,
     MODEL_INPUT_COLUMNS,
@@ -31,9 +32,8 @@ from accidents.features import (
     USER_INPUTS,
     VEHICLE_INPUTS,
 )
-from accidents.schema import allowed_codes
-from accidents.synthetic_sampling import padded
-from accidents.synthetic_tables import YearTables
+from accidents.synthetic.sampling import padded
+from accidents.synthetic.tables import YearTables
 
 #: Model inputs whose shift changes another model input too (derived from it).
 SHIFT_DEPENDENTS: dict[str, tuple[str, ...]] = {

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from accidents import synthetic_params as P
-from accidents.schema import COLUMNS
-from accidents.synthetic_sampling import padded
-from accidents.synthetic_tables import YearTables
+from accidents.data.schema import COLUMNS
+from accidents.synthetic import params as P
+from accidents.synthetic.sampling import padded
+from accidents.synthetic.tables import YearTables
 
 NBSP = "\u00a0"
 _STREET_NAMES = ("GENERAL LECLERC (AVENUE DU)", "PARIS (RUE DE)", "REPUBLIQUE (RUE DE LA)",

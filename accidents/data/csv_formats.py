@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from accidents.errors import DataError
-from accidents.schema import COLUMN_ALIASES, COLUMNS, OPTIONAL_COLUMNS
+from accidents.data.schema import COLUMN_ALIASES, COLUMNS, OPTIONAL_COLUMNS
 
 #: File-name stems by table, as published on data.gouv.fr and in copies seen in the wild
 #: (``carcteristiques-2022.csv`` is the official 2022 spelling; ``caract-2023.csv`` exists).

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from accidents.errors import ConfigError, UserError
-from accidents.stack_services import (
+from ops.services import (
     ZENML_PREFIX,
     S3Credentials,
     ensure_bucket,
@@ -178,7 +178,7 @@ def ensure_minio_stack(stack_cfg: Any) -> str:
     """Register (or update) and activate the profile's S3 + MLflow stack; returns its name."""
     from zenml.enums import StackComponentType as T
 
-    from cli.stack_profiles import DEFAULT_COMPONENT, ensure_component, ensure_named_stack
+    from ops.stacks import DEFAULT_COMPONENT, ensure_component, ensure_named_stack
 
     name = _cfg(stack_cfg, "name") or "minio"
     endpoint, bucket, tracking_uri = validate_minio_cfg(stack_cfg)
@@ -305,7 +305,7 @@ class StackUnavailableError(UserError):
 
 def unreachable_services(stack_cfg: Any) -> list[str]:
     """Which of the profile's servers do not answer right now (probe: one short GET each)."""
-    from accidents.stack_services import http_status
+    from ops.services import http_status
 
     down = []
     endpoint = _cfg(stack_cfg, "s3_endpoint").rstrip("/")

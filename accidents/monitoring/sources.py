@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from accidents.data.loader import load_years
 from accidents.errors import DataError
-from accidents.features import TARGET, accident_level_table, build_user_table
-from accidents.loader import load_years
-from accidents.monitoring import PREDICTION
+from accidents.learning.features import TARGET, accident_level_table, build_user_table
+from accidents.monitoring.drift import PREDICTION
 
 
 def batch_from_baac(
@@ -47,7 +47,7 @@ def batch_from_prediction_log(path: Path) -> pd.DataFrame:
     No labels: the log records what was asked, not what happened, so only data drift and
     the drift of the model's output can be measured.
     """
-    from accidents.prediction_log import read_prediction_log
+    from accidents.serving.prediction_log import read_prediction_log
 
     path = Path(path)
     if not path.is_file():

@@ -18,9 +18,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from accidents.csv_formats import RawFile, find_table_file, read_raw
+from accidents.data.csv_formats import RawFile, find_table_file, read_raw
 from accidents.errors import DataError
-from accidents.schema import (
+from accidents.data.schema import (
     KEY,
     MISSING_MARKERS,
     NOT_RECORDED,

@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from accidents import synthetic_params as P
-from accidents.synthetic_tables import MASS_CLASS, YearTables
+from accidents.synthetic import params as P
+from accidents.synthetic.tables import MASS_CLASS, YearTables
 
 #: Vulnerability of the user's mode (car occupant = 0).
 MODE_EFFECT = {"pedestrian": 1.2, "bicycle": 1.55, "edp": 1.45, "moped": 1.3,

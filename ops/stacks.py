@@ -137,9 +137,9 @@ def ensure_stack(stack_cfg: StackConfig) -> str:
 
     if stack_cfg.kind == "minio":
         try:
-            from cli.stack_minio import ensure_minio_stack
+            from ops.stack_minio import ensure_minio_stack
         except ModuleNotFoundError as exc:
-            raise ConfigError("stack kind minio needs cli/stack_minio.py (stack area), not found") from exc
+            raise ConfigError("stack kind minio needs ops/stack_minio.py (stack area), not found") from exc
         ensure_minio_stack(stack_cfg)
         return stack_cfg.name
     components: dict[Any, str] = {T.ORCHESTRATOR: DEFAULT_COMPONENT, T.ARTIFACT_STORE: DEFAULT_COMPONENT}

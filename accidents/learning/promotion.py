@@ -17,7 +17,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
-from accidents.evaluation import METRIC_DIRECTIONS
+from accidents.learning.evaluation import METRIC_DIRECTIONS
 
 STAGE_PRODUCTION = "production"
 STAGE_STAGING = "staging"

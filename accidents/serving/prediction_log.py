@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from accidents.errors import DataError
-from accidents.features import FLOAT_INPUTS, MODEL_INPUT_COLUMNS
+from accidents.learning.features import FLOAT_INPUTS, MODEL_INPUT_COLUMNS
 
 LOG_ENV = "ACCIDENTS_PREDICTION_LOG"
 DEFAULT_LOG_PATH = Path("outputs/predictions/predictions.jsonl")

@@ -15,15 +15,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from accidents.evaluation import compute_metrics
-from accidents.features import TARGET
-from accidents.monitoring import PREDICTION, ColumnDrift, extract_drift
-from accidents.monitoring_config import MonitoringSettings
+from accidents.learning.evaluation import compute_metrics
+from accidents.learning.features import TARGET
+from accidents.monitoring.drift import PREDICTION, ColumnDrift, extract_drift
+from accidents.monitoring.settings import MonitoringSettings
 
 
 def with_predictions(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` plus the model's P(severe) in the ``prediction`` column."""
-    from accidents.model import predict_proba
+    from accidents.learning.model import predict_proba
 
     out = frame.copy()
     out[PREDICTION] = np.asarray(predict_proba(model, frame), dtype="float64")

@@ -26,7 +26,7 @@ from typing import Any
 
 from accidents.constants import BENTO_MODEL_NAME, BENTO_SERVICE_NAME, MODEL_NAME
 from accidents.errors import UserError
-from accidents.features import MODEL_INPUT_COLUMNS
+from accidents.learning.features import MODEL_INPUT_COLUMNS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BENTOFILE = REPO_ROOT / "bentofile.yaml"

@@ -21,8 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from accidents.evaluation import METRIC_DIRECTIONS
-from accidents.monitoring_config import MonitoringSettings
+from accidents.learning.evaluation import METRIC_DIRECTIONS
+from accidents.monitoring.settings import MonitoringSettings
 
 
 @dataclass(frozen=True)

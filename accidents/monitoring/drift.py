@@ -6,7 +6,7 @@ new data of another period (or the service's prediction log); both hold the raw
 Evidently (BAAC codes are categorical even though they are integers; ages, speed limits,
 counts and the hour are numeric), runs one Evidently report (DataDriftPreset +
 DataSummaryPreset) and reads the per-column verdicts and the drifted share back from the
-snapshot. The model's output and quality are compared in accidents/monitoring_performance.py,
+snapshot. The model's output and quality are compared in accidents/monitoring/performance.py,
 against the production version's *test* set (its training rows would make the model look
 better and its outputs more extreme than on any new data).
 
@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from accidents import schema
+from accidents.data import schema
 from accidents.errors import ConfigError, DataError
-from accidents.features import AGGREGATE_INPUTS, ID_COLUMNS, MODEL_INPUT_COLUMNS, TARGET
-from accidents.monitoring_config import MonitoringSettings
+from accidents.learning.features import AGGREGATE_INPUTS, ID_COLUMNS, MODEL_INPUT_COLUMNS, TARGET
+from accidents.monitoring.settings import MonitoringSettings
 
 #: Column holding the model's probability (from the prediction log, or computed).
 PREDICTION = "prediction"
@@ -87,7 +87,7 @@ def check_batch_columns(frame: pd.DataFrame, expected: Sequence[str], source: st
 def hour_of(hrmn: pd.Series) -> pd.Series:
     """Hour of day (float, NaN when unreadable): the model's own parser, so the monitored
     hour is exactly the feature the model sees."""
-    from accidents.model import parse_hour
+    from accidents.learning.model import parse_hour
 
     return parse_hour(hrmn)
 

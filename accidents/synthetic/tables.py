@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from accidents import synthetic_params as P
-from accidents.synthetic_sampling import (
+from accidents.synthetic import params as P
+from accidents.synthetic.sampling import (
     draw,
     draw_by_group,
     normalised,

@@ -21,7 +21,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.class_weight import compute_sample_weight
 
 from accidents.errors import ConfigError, DataError
-from accidents.features import MODEL_INPUT_COLUMNS
+from accidents.learning.features import MODEL_INPUT_COLUMNS
 
 #: Raw fields replaced by derived ones (``an`` would let the model learn the year, which
 #: says nothing about one accident and breaks on a newer year; ``jour`` only feeds weekday).

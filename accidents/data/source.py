@@ -13,16 +13,16 @@ from pathlib import Path
 
 from accidents.config import DataConfig, resolve_path
 from accidents.errors import DataError
-from accidents.schema import TABLES
+from accidents.data.schema import TABLES
 
 SYNTHETIC_SUBDIR = "synthetic"
-#: Sub-folder of ``data.cache_dir`` where accidents.download.fetch_years caches real files.
+#: Sub-folder of ``data.cache_dir`` where accidents.data.download.fetch_years caches real files.
 DOWNLOAD_SUBDIR = "baac"
 
 
 def has_years(folder: Path, years: list[int]) -> bool:
     """True when every table of every year has a file in ``folder`` (names as the loader finds them)."""
-    from accidents.csv_formats import table_file_candidates
+    from accidents.data.csv_formats import table_file_candidates
 
     return folder.is_dir() and all(
         table_file_candidates(folder, table, year) for year in years for table in TABLES
@@ -88,7 +88,7 @@ def materialise(cfg: DataConfig) -> tuple[str, Path]:
             folder.mkdir(parents=True, exist_ok=True)
             write_synthetic(folder, cfg.years, cfg.n_accidents, seed=cfg.seed, year_drift=cfg.year_drift)
     elif source == "download":
-        from accidents.download import fetch_years
+        from accidents.data.download import fetch_years
 
         fetched = fetch_years(cfg.years, folder)
         folder = Path(fetched) if isinstance(fetched, (str, Path)) else folder

@@ -1,7 +1,7 @@
 """Per-road-user feature table and targets (leak-free; see docs/FEATURES.md).
 
 One row per road user with known ``grav``: the user joined with their vehicle, the
-accident and the road, plus accident-level aggregates. The model (accidents/model.py) takes
+accident and the road, plus accident-level aggregates. The model (accidents/learning/model.py) takes
 ``MODEL_INPUT_COLUMNS`` exactly as built here (raw BAAC codes + aggregates) and derives
 hour / weekday / age itself, so the served model and the training data share one object.
 
@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from accidents.loader import BaacTables
-from accidents.schema import CATV_CLASS, KEY, NOT_RECORDED
+from accidents.data.loader import BaacTables
+from accidents.data.schema import CATV_CLASS, KEY, NOT_RECORDED
 
 #: Accident fields (caracteristiques). ``hrmn`` stays the BAAC "HH:MM" text.
 ACCIDENT_INPUTS: tuple[str, ...] = ("an", "mois", "jour", "hrmn", "lum", "agg", "int", "atm", "col")

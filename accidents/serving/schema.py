@@ -1,7 +1,7 @@
 """Typed input of the prediction service: one road user's situation in BAAC codes.
 
 Why a generated pydantic model rather than a hand-written one: the field list is
-``features.MODEL_INPUT_COLUMNS`` and the codes/labels/ranges are ``accidents.schema``, so
+``features.MODEL_INPUT_COLUMNS`` and the codes/labels/ranges are ``accidents.data.schema``, so
 the service can never accept a code the codebook does not know or miss a column the model
 needs. Every field carries its meaning and its code list in the OpenAPI schema.
 
@@ -34,8 +34,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from accidents import schema
-from accidents.features import (
+from accidents.data import schema
+from accidents.learning.features import (
     ACCIDENT_INPUTS,
     AGGREGATE_INPUTS,
     FLOAT_INPUTS,

@@ -1,0 +1,1 @@
+"""Learning: the feature table, the split, the model Pipeline, its evaluation and promotion rules."""

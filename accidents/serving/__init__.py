@@ -1,0 +1,1 @@
+"""Serving: the typed request schema of the BentoML service and its prediction log."""
