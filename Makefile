@@ -11,11 +11,12 @@ export ZENML_ANALYTICS_OPT_IN := false
 export ZENML_ENABLE_RICH_TRACEBACK := false
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint venv dashboard stack-up stack-down clean help
+.PHONY: run test test-fast lint venv dashboard stack-up stack-down clean help
 
 help:
 	@echo "make run   - train, evaluate and promote a model on the embedded default stack (python run.py)"
 	@echo "make test  - run the test suite (unit, pipeline, service, stack, browser)"
+	@echo "make test-fast - the inner-loop tier: no pipeline, server, browser, container or Airflow test"
 	@echo "make lint  - ruff"
 	@echo "make dashboard - start the local ZenML dashboard"
 	@echo "make stack-up / stack-down - local S3 (SeaweedFS) + MLflow server for the minio profile"
@@ -34,6 +35,11 @@ run: venv
 
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+FAST_MARKERS := not pipeline and not service and not browser and not stack and not container and not airflow and not journey
+
+test-fast: venv
+	$(PY) -m pytest -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
