@@ -32,7 +32,12 @@ from accidents.serving.fields import (
     FieldSpec,
     description,
 )
-from accidents.serving.messages import error_detail, explain_errors, missing_message, value_message
+from accidents.serving.messages import (
+    error_detail,
+    handled_explained,
+    missing_message,
+    value_message,
+)
 from accidents.serving.rules import CROSS_FIELDS, CROSS_RULES, plain_number
 
 
@@ -164,10 +169,7 @@ class _ColumnsBase(BaseModel):
     @model_validator(mode="wrap")
     @classmethod
     def _validate(cls, data: Any, handler: Any) -> Any:
-        try:
-            batch = handler(data)
-        except ValidationError as exc:
-            raise explain_errors(exc) from None
+        batch = handled_explained(handler, data)
         batch._arrays = validate_columns({name: getattr(batch, name) for name in MODEL_INPUT_COLUMNS})
         return batch
 

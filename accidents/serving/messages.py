@@ -65,3 +65,11 @@ def explain_errors(exc: ValidationError) -> ValidationError:
             msg = value_message(spec, given, err["msg"], row)
         details.append(error_detail(loc, given, msg))
     return ValidationError.from_exception_data(exc.title, details)
+
+
+def handled_explained(handler: Any, data: Any) -> Any:
+    """Run pydantic's inner validation (a wrap validator's ``handler``), explaining its errors."""
+    try:
+        return handler(data)
+    except ValidationError as exc:
+        raise explain_errors(exc) from None

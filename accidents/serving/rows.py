@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from accidents.learning.features import FLOAT_INPUTS, MODEL_INPUT_COLUMNS
 from accidents.serving.fields import FIELD_SPECS, HRMN_PATTERN, NOT_RECORDED, FieldSpec, description
-from accidents.serving.messages import error_detail, explain_errors
+from accidents.serving.messages import error_detail, handled_explained
 from accidents.serving.rules import CROSS_FIELDS, CROSS_RULES
 
 
@@ -51,10 +51,7 @@ class _RoadUserBase(BaseModel):
     @model_validator(mode="wrap")
     @classmethod
     def _validate(cls, data: Any, handler: Any) -> Any:
-        try:
-            row = handler(data)
-        except ValidationError as exc:
-            raise explain_errors(exc) from None
+        row = handled_explained(handler, data)
         _check_consistency(row)
         return row
 
