@@ -178,7 +178,7 @@ def ensure_minio_stack(stack_cfg: Any) -> str:
     """Register (or update) and activate the profile's S3 + MLflow stack; returns its name."""
     from zenml.enums import StackComponentType as T
 
-    from ops.stacks import DEFAULT_COMPONENT, ensure_component, ensure_named_stack
+    from ops.stack_components import DEFAULT_COMPONENT, ensure_component, ensure_named_stack
 
     name = _cfg(stack_cfg, "name") or "minio"
     endpoint, bucket, tracking_uri = validate_minio_cfg(stack_cfg)
