@@ -48,6 +48,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from accidents.constants import BENTO_MODEL_NAME, BENTO_SERVICE_NAME
+from accidents.serving.examples import EXAMPLES
 from accidents.serving.prediction_log import PredictionLogWriter, log_path
 from accidents.serving.schema import (
     MAX_COLUMN_ROWS,
@@ -243,7 +244,10 @@ async def _page(_: Request) -> Response:
 
 
 async def _form(_: Request) -> Response:
-    return JSONResponse({"groups": form_spec(), "model": _PAGE_STATE.get("info", {})})
+    examples = [{"name": name, "label": label, "values": values}
+                for name, (label, values) in EXAMPLES.items()]
+    return JSONResponse({"groups": form_spec(), "model": _PAGE_STATE.get("info", {}),
+                         "examples": examples})
 
 
 ui_app = Starlette(routes=[

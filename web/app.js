@@ -20,7 +20,7 @@ function el(tag, attrs = {}, text = "") {
 
 function pad(n) { return String(n).padStart(2, "0"); }
 
-function buildField(f, today) {
+function buildField(f) {
   const wrap = el("div", { class: "field" + (f.required ? " required" : "") });
   const id = "f-" + f.name;
   wrap.appendChild(el("label", { for: id, title: f.label_fr }, f.label_en));
@@ -35,20 +35,38 @@ function buildField(f, today) {
     input.value = String(initial);
   } else if (f.kind === "hrmn") {
     input = el("input", { id, name: f.name, type: "time", required: "" });
-    input.value = `${pad(today.getHours())}:${pad(today.getMinutes())}`;
   } else {
     input = el("input", { id, name: f.name, type: "number", step: "1" });
     if (f.min !== null) input.min = f.min;
     if (f.max !== null) input.max = f.max;
-    const defaults = { an: today.getFullYear(), mois: today.getMonth() + 1, jour: today.getDate(),
-                       n_vehicles: 2, n_users: 2 };
-    if (f.name in defaults) input.value = defaults[f.name];
-    else if (f.default !== null) input.value = f.default;
+    if (f.default !== null) input.value = f.default;
     else input.placeholder = "not recorded";
   }
   input.dataset.kind = f.kind;
+  input.dataset.label = f.label_en;
   wrap.appendChild(input);
   return wrap;
+}
+
+// Fill every field from one of the service's examples (accidents/serving/examples.py).
+function applyExample(values) {
+  for (const [name, value] of Object.entries(values)) {
+    const input = document.getElementById("f-" + name);
+    if (input) input.value = value === null ? "" : String(value);
+  }
+}
+
+// Inputs left "not recorded" (code -1 or an empty measure): the police files use them mostly
+// for people who were not examined, i.e. unhurt, so the model reads them that way.
+function notRecorded(form) {
+  const missing = [];
+  let total = 0;
+  for (const input of form.querySelectorAll("[data-kind]")) {
+    total += 1;
+    const v = input.value.trim();
+    if (v === "-1" || (input.dataset.kind === "measure" && v === "")) missing.push(input.dataset.label);
+  }
+  return { missing, total };
 }
 
 function readRow(form) {
@@ -86,6 +104,10 @@ async function predict(event) {
     return;
   }
   const body = await resp.json().catch(() => ({}));
+  if (resp.status === 401) {
+    showError("This service needs an API key: enter it under \u201cAccess\u201d and press Predict.");
+    return;
+  }
   if (!resp.ok) {
     const details = Array.isArray(body.detail) ? body.detail.map((d) => d.msg).join("\n") : "";
     showError(`Error ${resp.status}: ${details || body.error || resp.statusText}`);
@@ -100,26 +122,43 @@ async function predict(event) {
     `Probability of a severe outcome: ${(100 * p.probability).toFixed(1)} %`;
   document.getElementById("result-detail").textContent =
     `Decision threshold ${(100 * p.threshold).toFixed(1)} % · model version ${p.model_version} · prediction ${p.prediction_id}`;
+  const { missing, total } = notRecorded(form);
+  document.getElementById("result-missing").textContent = missing.length
+    ? `Not recorded (${missing.length} of ${total} inputs): ${missing.join(", ")}.`
+    : `All ${total} inputs are recorded.`;
+  const warning = document.getElementById("result-warning");
+  warning.hidden = missing.length * 2 <= total;
+  warning.textContent = "Most inputs are \u201cnot recorded\u201d: in the police files that mostly " +
+    "describes people nobody examined (unhurt), so this probability is likely too low. " +
+    "Fill in the situation, or start from an example.";
   result.hidden = false;
 }
 
 async function init() {
   const resp = await fetch("form.json");
   const spec = await resp.json();
-  const today = new Date();
   const groups = document.getElementById("groups");
   for (const g of spec.groups) {
     const fs = el("fieldset", { id: "group-" + g.group });
     fs.appendChild(el("legend", {}, GROUP_TITLES[g.group] || g.group));
-    for (const f of g.fields) fs.appendChild(buildField(f, today));
+    for (const f of g.fields) fs.appendChild(buildField(f));
     groups.appendChild(fs);
   }
   const m = spec.model || {};
   document.getElementById("model-line").textContent = m.model_version
     ? `Model ${m.zenml_model} version ${m.model_version}, trained on ${(m.data_years || []).join(", ")}.`
     : "";
-  document.getElementById("situation").addEventListener("submit", predict);
+  const form = document.getElementById("situation");
+  form.addEventListener("submit", predict);
+  const bar = document.getElementById("examples");
+  for (const ex of spec.examples || []) {
+    const button = el("button", { type: "button", id: "example-" + ex.name }, ex.label);
+    button.addEventListener("click", () => { applyExample(ex.values); form.requestSubmit(); });
+    bar.appendChild(button);
+  }
+  if (spec.examples && spec.examples.length) applyExample(spec.examples[0].values);
   document.body.dataset.ready = "1";
+  form.requestSubmit();  // the first example's prediction, without a click
 }
 
 init().catch((err) => showError("Could not load the form: " + err));

@@ -17,7 +17,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from accidents.learning.features import FLOAT_INPUTS, MODEL_INPUT_COLUMNS
-from accidents.serving.fields import FIELD_SPECS, HRMN_PATTERN, NOT_RECORDED, FieldSpec, description
+from accidents.serving.examples import CAR_DRIVER
+from accidents.serving.fields import FIELD_SPECS, HRMN_PATTERN, FieldSpec, description
 from accidents.serving.messages import error_detail, handled_explained
 from accidents.serving.rules import CROSS_FIELDS, CROSS_RULES
 
@@ -25,22 +26,19 @@ from accidents.serving.rules import CROSS_FIELDS, CROSS_RULES
 def _annotation(spec: FieldSpec) -> tuple[Any, Any]:
     desc = description(spec)
     default: Any = ... if spec.required else spec.default
+    # every field's example is the realistic car driver's value, so Swagger's "Try it out"
+    # body is one coherent road user (accidents/serving/examples.py)
+    example = CAR_DRIVER[spec.name]
     if spec.kind == "code":
         typ: Any = Literal[tuple(spec.codes)]  # type: ignore[valid-type]
-        example = next(c for c in spec.codes if c != NOT_RECORDED)
         return typ, Field(default, description=desc, examples=[example])
     if spec.kind == "hrmn":
-        return str, Field(default, description=desc, pattern=HRMN_PATTERN, examples=["17:30"])
+        return str, Field(default, description=desc, pattern=HRMN_PATTERN, examples=[example])
     low, high = spec.valid_range if spec.valid_range else (None, None)
     inner = Annotated[int, Field(ge=low, le=high)]
-    example = int(high) if spec.name == "an" else int(low if spec.kind == "count" else (low + high) // 2)
-    if spec.kind == "count" and spec.name in ("n_vehicles", "n_users"):
-        example = 2
     if spec.kind == "measure":
-        examples = {"an_nais": 1985, "vma": 50, "nbv": 2}
-        return inner | None, Field(default, description=desc, examples=[examples.get(spec.name, example)])
+        return inner | None, Field(default, description=desc, examples=[example])
     return inner, Field(default, description=desc, examples=[example])
-
 
 
 class _RoadUserBase(BaseModel):
