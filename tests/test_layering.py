@@ -13,14 +13,15 @@ a lazy import still runs upward when it runs.
 
 from __future__ import annotations
 
-import ast
 import json
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+
+from ops.import_graph import imported_modules, module_files
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_PACKAGES = ("accidents", "ops", "steps", "pipelines", "cli")
@@ -45,47 +46,16 @@ ACCIDENTS_RANK: Mapping[str, int] = {
 }
 
 
-def module_name(path: Path, root: Path = ROOT) -> str:
-    """Dotted name of a source file (``accidents/data/__init__.py`` -> ``accidents.data``)."""
-    parts = list(path.relative_to(root).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
 def project_files(root: Path = ROOT) -> dict[str, Path]:
     """Every module of the product (tests, benchmarks and tools excluded)."""
-    files = {module_name(p, root): p for pkg in PROJECT_PACKAGES for p in (root / pkg).rglob("*.py")}
-    for name in PROJECT_MODULES:
-        if (root / f"{name}.py").exists():
-            files[name] = root / f"{name}.py"
-    return files
-
-
-def imported_modules(path: Path, name: str, known: Iterable[str]) -> set[str]:
-    """The project modules a file imports, anywhere in it (``from X import Y`` names the
-    submodule ``X.Y`` when it is one, else ``X``)."""
-    known = set(known)
-    is_package = path.name == "__init__.py"
-    out: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.Import):
-            out.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = name.split(".")
-                base = base[: len(base) - node.level + (1 if is_package else 0)]
-                module = ".".join(base + ([node.module] if node.module else []))
-            else:
-                module = node.module or ""
-            subs = {f"{module}.{a.name}" for a in node.names} & known
-            out.update(subs or {module})
-    return {m for m in out if m.split(".")[0] in (*PROJECT_PACKAGES, *PROJECT_MODULES)}
+    return module_files(root, PROJECT_PACKAGES, PROJECT_MODULES)
 
 
 def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
     files = project_files(root)
-    return {name: imported_modules(path, name, files) for name, path in files.items()}
+    ours = (*PROJECT_PACKAGES, *PROJECT_MODULES)
+    return {name: {m for m in imported_modules(path, name, files) if m.split(".")[0] in ours}
+            for name, path in files.items()}
 
 
 def _accidents_rank(module: str) -> int:
