@@ -82,6 +82,12 @@ class DataConfig:
     n_accidents: int = 4000
     seed: int = 0
     year_drift: float = 1.0
+    #: Share of a column's values per file that may be outside the codebook (set to
+    #: not-recorded and counted) before the run stops; see docs/data.md.
+    tolerance: float = 0.001
+    #: Share of a table's rows per year that may fail one cross-field check (impossible
+    #: date, birth after the accident, ...; counted) before the run stops.
+    validity_tolerance: float = 0.01
 
 
 @dataclass(frozen=True)
@@ -420,6 +426,9 @@ def _check_choices(obj: Any, where: str, prefix: str) -> None:
         for i, year in enumerate(obj.years):
             if not 2005 <= year <= 2100:
                 raise ConfigError(f"{where}: {prefix}years[{i}] = {year} is not a BAAC year (2005+)")
+        for name in ("tolerance", "validity_tolerance"):
+            if not 0 <= getattr(obj, name) <= 1:
+                raise ConfigError(f"{where}: {prefix}{name} must be a share in [0, 1], got {getattr(obj, name)}")
         if obj.n_accidents < 50:
             raise ConfigError(f"{where}: {prefix}n_accidents must be at least 50, got {obj.n_accidents}")
     elif isinstance(obj, SplitConfig):

@@ -28,7 +28,8 @@ def ingest_data(data: dict[str, Any], fingerprint: str) -> tuple[
     meta: dict[str, Any] = {}
     with timed(meta, "seconds"):
         source, folder = materialise(cfg)
-        tables = load_years(folder, cfg.years)
+        tables = load_years(folder, cfg.years, tolerance=cfg.tolerance,
+                            validity_tolerance=cfg.validity_tolerance)
     report = tables.report.to_dict()
     meta.update({
         "source": source, "synthetic": source == "synthetic", "folder": str(folder),

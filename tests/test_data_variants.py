@@ -13,10 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from accidents.data.loader import BaacTables, load_years
+from accidents.data.loader import BaacTables, load_file, load_years
 from accidents.data.schema import TABLES
 from accidents.errors import DataError
-from accidents.learning.features import build_user_table
 from tests.fixtures.data import copy_year, edit_table, read_rows, write_rows
 
 pytestmark = pytest.mark.real_data
@@ -157,16 +156,15 @@ def test_unknown_column_is_ignored_and_noted(copy: Path, official: BaacTables) -
     assert loaded.report.notes[f"unknown columns ignored in vehicules-{YEAR}.csv: source"] == 1
 
 
-def test_header_only_table_loads_typed_and_empty(copy: Path) -> None:
-    """A table with no data row (e.g. a truncated download) loads empty, with the contract's dtypes."""
+def test_header_only_table_loads_typed_and_empty_but_fails_the_gate(copy: Path) -> None:
+    """A table with no data row (e.g. a truncated download) loads empty with the contract's
+    dtypes on its own, and a year holding it is refused by the completeness gate."""
     edit_table(copy, "lieux", YEAR, lambda rows: rows[:1])
-    loaded = load_years(copy, [YEAR])
-    assert len(loaded.lieux) == 0
-    assert loaded.lieux["catr"].dtype == "int64" and loaded.lieux["vma"].dtype == "float64"
-    assert loaded.report.notes["accidents without a lieux row"] == len(loaded.caracteristiques)
-    users, report = build_user_table(loaded)
-    assert report.users_without_lieux == len(users) > 0
-    assert (users["catr"] == -1).all() and users["vma"].isna().all()
+    lieux = load_file(copy / f"lieux-{YEAR}.csv", "lieux", YEAR)
+    assert len(lieux) == 0
+    assert lieux["catr"].dtype == "int64" and lieux["vma"].dtype == "float64"
+    with pytest.raises(DataError, match=r"lieux-2023.csv: line 2, column 'Num_Acc'.*header but no data row"):
+        load_years(copy, [YEAR])
 
 
 def test_double_encoded_bom(copy: Path, official: BaacTables) -> None:

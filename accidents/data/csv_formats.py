@@ -9,7 +9,6 @@ header to the canonical column names; typing the values is the loader's job.
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import re
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from accidents.data import scan
 from accidents.errors import DataError
 from accidents.data.schema import COLUMN_ALIASES, COLUMNS, OPTIONAL_COLUMNS
 
@@ -46,8 +46,10 @@ class RawFile:
     encoding: str
     separator: str
     repaired_mojibake: int  # how many double-encoded character sequences were repaired
-    blank_lines: int  # empty lines skipped (counted in the load report)
+    blank_lines: int  # empty or whitespace-only lines skipped (counted in the load report)
     extra_columns: tuple[str, ...]
+    other_encoding_lines: int = 0  # lines of a UTF-8 file decoded as CP1252/Latin-1 (counted)
+    first_other_line: int = 0
 
 
 def _year_pattern(table: str, year: int) -> re.Pattern[str]:
@@ -90,23 +92,56 @@ def find_table_file(data_dir: Path, table: str, year: int) -> Path:
     )
 
 
-def decode(raw: bytes) -> tuple[str, str, int]:
-    """Text of a file, the encoding used, and the number of repaired mojibake sequences.
+@dataclass
+class Decoded:
+    """A file's text and how it was decoded."""
 
-    UTF-8 (with or without BOM) first; a file that is not valid UTF-8 is a Latin-1 /
-    Windows-1252 copy. A UTF-8 file whose accented letters appear as "Ã©" / "Â\xa0" was
-    double-encoded (UTF-8 bytes decoded as Latin-1 and saved again): each such sequence is
+    text: str
+    encoding: str
+    repaired_mojibake: int
+    #: lines of a UTF-8 file that were not valid UTF-8 and were decoded as CP1252/Latin-1
+    other_encoding_lines: int = 0
+    first_other_line: int = 0
+
+
+def _decode_line(line: bytes) -> tuple[str, str]:
+    try:
+        return line.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return line.decode("latin-1"), "latin-1"
+
+
+def decode(raw: bytes) -> Decoded:
+    """Text of a file, the encoding used, repaired mojibake and lines in another encoding.
+
+    UTF-8 (with or without BOM) first. A file that is not valid UTF-8 is decoded line by
+    line: lines that are valid UTF-8 stay so, the others are CP1252 (Latin-1 for the few
+    bytes CP1252 leaves undefined). A file whose non-ASCII lines all needed the fallback is a
+    CP1252/Latin-1 copy; one that mixes both is a mixed file and its fallback lines are
+    counted (the whole file is never re-decoded in another codec). A UTF-8 file whose
+    accented letters appear as "Ã©" / "Â\xa0" was double-encoded: each such sequence is
     decoded back, the rest of the text is left untouched.
     """
     try:
         text = raw.decode("utf-8-sig")
         encoding = "utf-8"
     except UnicodeDecodeError:
-        try:
-            text, encoding = raw.decode("cp1252"), "cp1252"
-        except UnicodeDecodeError:
-            text, encoding = raw.decode("latin-1"), "latin-1"
-        return text, encoding, 0
+        parts: list[str] = []
+        utf8_non_ascii, fallback, codecs_used = 0, [], set()
+        for number, line in enumerate(raw.split(b"\n"), start=1):
+            try:
+                parts.append(line.decode("utf-8"))
+                utf8_non_ascii += not line.isascii()
+            except UnicodeDecodeError:
+                decoded, codec = _decode_line(line)
+                parts.append(decoded)
+                codecs_used.add(codec)
+                fallback.append(number)
+        text = "\n".join(parts).lstrip("\ufeff")
+        other = "/".join(sorted(codecs_used))
+        if not utf8_non_ascii:
+            return Decoded(text, other, 0)
+        return Decoded(text, f"utf-8 + {other} on {len(fallback)} line(s)", 0, len(fallback), fallback[0])
     repaired = 0
 
     def fix(m: re.Match[str]) -> str:
@@ -123,27 +158,7 @@ def decode(raw: bytes) -> tuple[str, str, int]:
         text = _MOJIBAKE.sub(fix, text)
         if repaired:
             encoding = "utf-8 (double-encoded, repaired)"
-    return text, encoding, repaired
-
-
-def _row_lines(payload: bytes, n_rows: int) -> np.ndarray:
-    """Physical line number of each data row when blank lines were skipped.
-
-    Rows are the non-blank lines after the header, in order. (A quoted field holding a
-    line break would shift this; the published files have none: then rows count from 2.)
-    """
-    raw = np.frombuffer(payload, dtype=np.uint8)
-    ends = np.flatnonzero(raw == 10)  # "\n" positions; line k ends at ends[k - 1]
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    length = ends - starts
-    blank = (length == 0) | ((length == 1) & (raw[np.minimum(starts, len(raw) - 1)] == 13))
-    lines = np.flatnonzero(~blank) + 1  # 1-based line numbers of non-blank lines
-    lines = lines[lines >= 2]  # after the header
-    if len(raw) and raw[-1] != 10:  # last line without a line end
-        lines = np.append(lines, len(ends) + 1)
-    if len(lines) != n_rows:
-        return np.arange(2, n_rows + 2)
-    return lines
+    return Decoded(text, encoding, repaired)
 
 
 def _norm_header(name: str) -> str:
@@ -168,35 +183,82 @@ def detect_separator(header_line: str, path: Path, table: str) -> str:
     return best
 
 
+def _header_names(header_line: str, sep: str, path: Path, table: str) -> list[str]:
+    """Normalised header fields; two fields meaning one column are refused (pandas would rename one)."""
+    names = next(csv.reader([header_line], delimiter=sep))
+    canon = {c.lower(): c for c in COLUMNS[table]}
+    canon.update(COLUMN_ALIASES)
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        key = canon.get(_norm_header(name), _norm_header(name))
+        if key in seen:
+            raise DataError(
+                f"{path}: line 1, column {name.strip()!r}: the header names column {key!r} twice "
+                f"(fields {seen[key] + 1} and {i + 1}); which one holds the data cannot be known"
+            )
+        seen[key] = i
+    return [_norm_header(n) for n in names]
+
+
+def _refuse_repeated_header(frame: pd.DataFrame, names: list[str], path: Path) -> None:
+    """A data row equal to the header: two files were concatenated, or a header was pasted in."""
+    first = frame.iloc[:, 0].str.strip().str.strip('"').str.strip().str.lower()
+    for i in np.flatnonzero((first == names[0]).to_numpy())[:50]:
+        row = [_norm_header(str(v)) for v in frame.iloc[i]]
+        if 2 * sum(a == b for a, b in zip(row, names)) >= len(names):
+            raise DataError(
+                f"{path}: line {int(frame.index[i])}, column {frame.columns[0]!r}: value "
+                f"{frame.iloc[i, 0]!r}: the header line appears again inside the file (two files "
+                f"concatenated?); remove it"
+            )
+
+
 def read_raw(path: Path, table: str, year: int) -> RawFile:
-    """Read ``path`` as ``table`` of ``year`` into raw strings under canonical names."""
-    try:
-        data = path.read_bytes()
-        if path.suffix.lower() == ".gz":
-            data = gzip.decompress(data)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise DataError(f"{path}: cannot read the file: {exc}") from exc
-    text, encoding, repaired = decode(data)
-    first_nl = text.find("\n")
-    header_line = (text if first_nl < 0 else text[:first_nl]).rstrip("\r")
-    if not header_line.strip():
-        raise DataError(f"{path}: line 1: empty file or empty header line")
+    """Read ``path`` as ``table`` of ``year`` into raw strings under canonical names.
+
+    Byte-level checks come first (accidents.data.scan), so nothing pandas would shift or
+    swallow reaches it; the frame's index is the physical line number of each row.
+    """
+    data = scan.read_bytes(path)
+    scan.refuse_non_text(data, path)
+    if not data.strip():
+        raise DataError(f"{path}: line 1: empty file (no header, no data)")
+    lines = scan.find_lines(data, path)
+    header = data[lines.starts[0]:lines.ends[0]].removeprefix(b"\xef\xbb\xbf")
+    control = scan.CONTROL.search(header)
+    if control is not None:
+        raise DataError(f"{path}: line 1, byte {control.start() + 1}: control byte "
+                        f"0x{header[control.start()]:02x} in the header; not CSV text")
+    if lines.blank[0]:
+        raise DataError(f"{path}: line 1: empty header line (the header must be the first line)")
+    header_line = decode(header).text
     sep = detect_separator(header_line, path, table)
-    # Count blank lines so they are reported rather than silently skipped by pandas.
-    blank_lines = text.count("\n\n") + text.count("\n\r\n")
-    try:
-        # pandas parses UTF-8 bytes about twice as fast as a str: hand it bytes.
-        payload = data if encoding == "utf-8" else text.encode("utf-8")
-        frame = pd.read_csv(
-            io.BytesIO(payload), sep=sep, encoding="utf-8-sig", dtype=str, quotechar='"',
-            keep_default_na=False, na_filter=False, skip_blank_lines=True, engine="c",
-        )
-    except pd.errors.ParserError as exc:
-        detail = str(exc).replace("Error tokenizing data. C error: ", "").strip()
-        n_header = len(next(csv.reader([header_line], delimiter=sep)))
-        raise DataError(
-            f"{path}: malformed CSV ({sep!r}-separated, {n_header} columns in the header): {detail}"
-        ) from exc
+    names = _header_names(header_line, sep, path, table)
+    sep_b = sep.encode()
+    scan.refuse_control_bytes(data, path, names, sep_b)
+    scan.refuse_cr_only(data, path, names, sep_b)
+    scan.check_structure(data, path, lines, names, sep_b)
+    blank_lines = int(lines.blank.sum())
+    kept = np.flatnonzero(~lines.blank)
+    if blank_lines:
+        data = b"\n".join(data[s:e] for s, e in zip(lines.starts[kept], lines.ends[kept])) + b"\n"
+    decoded = decode(data)
+    # pandas parses UTF-8 bytes about twice as fast as a str: hand it bytes.
+    payload = data if decoded.encoding == "utf-8" else decoded.text.encode("utf-8")
+    del data
+    frame = pd.read_csv(
+        io.BytesIO(payload), sep=sep, encoding="utf-8-sig", dtype=str, quotechar='"',
+        keep_default_na=False, na_filter=False, skip_blank_lines=True, engine="c",
+        index_col=False,
+    )
+    del payload
+    row_lines = kept[1:] + 1  # physical line numbers of the data rows
+    if len(row_lines) != len(frame):  # cannot happen after check_structure; never guess lines
+        raise DataError(f"{path}: {len(frame)} rows parsed from {len(row_lines)} data lines; the file "
+                        f"has a structure this reader does not know")
+    frame.index = row_lines
+    if len(frame):
+        _refuse_repeated_header(frame, names, path)
     canon = {c.lower(): c for c in COLUMNS[table]}
     canon.update(COLUMN_ALIASES)
     rename: dict[str, str] = {}
@@ -212,11 +274,10 @@ def read_raw(path: Path, table: str, year: int) -> RawFile:
     missing = [c for c in COLUMNS[table] if c not in frame.columns and c not in optional]
     if missing:
         raise DataError(
-            f"{path}: missing column(s) {', '.join(missing)} for table {table}; header has "
+            f"{path}: line 1: missing column(s) {', '.join(missing)} for table {table}; header has "
             f"{', '.join(map(str, rename)) or 'no known column'}"
             + (f" (unknown: {', '.join(extra)})" if extra else "")
         )
     order = [c for c in COLUMNS[table] if c in frame.columns]
-    frame.index = _row_lines(payload, len(frame)) if blank_lines else np.arange(2, len(frame) + 2)
-    return RawFile(path, table, year, frame[order], encoding, sep, repaired, blank_lines,
-                   tuple(extra))
+    return RawFile(path, table, year, frame[order], decoded.encoding, sep, decoded.repaired_mojibake,
+                   blank_lines, tuple(extra), decoded.other_encoding_lines, decoded.first_other_line)

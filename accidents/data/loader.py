@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from accidents.data.csv_formats import RawFile, find_table_file, read_raw
+from accidents.data.validity import DEFAULT_VALIDITY_TOLERANCE, check_complete, check_validity
 from accidents.errors import DataError
 from accidents.data.schema import (
     KEY,
@@ -54,6 +55,7 @@ class FileReport:
     repaired_mojibake: int
     blank_lines: int
     extra_columns: tuple[str, ...] = ()
+    other_encoding_lines: int = 0
 
 
 @dataclass
@@ -62,6 +64,8 @@ class LoadReport:
 
     files: list[FileReport] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
+    #: table -> year -> rows kept
+    rows_by_year: dict[str, dict[str, int]] = field(default_factory=dict)
     #: ``"<table>.<column>"`` -> values outside the codebook / unparseable, set to
     #: not recorded (-1, NaN or "").
     replaced: dict[str, int] = field(default_factory=dict)
@@ -69,6 +73,12 @@ class LoadReport:
     dropped: dict[str, int] = field(default_factory=dict)
     #: facts worth knowing that are not errors (accidents without a lieux row, ...).
     notes: dict[str, int] = field(default_factory=dict)
+    #: ``"<table> <year>: <check>"`` -> rows failing a validity check (below the tolerance).
+    validity: dict[str, int] = field(default_factory=dict)
+    #: same keys -> ``"<file>:<line> <column>=<value>"`` of the first such row.
+    validity_first: dict[str, str] = field(default_factory=dict)
+    tolerance: float = DEFAULT_TOLERANCE
+    validity_tolerance: float = DEFAULT_VALIDITY_TOLERANCE
 
     def _add(self, bucket: dict[str, int], key: str, n: int) -> None:
         if n:
@@ -79,11 +89,34 @@ class LoadReport:
         return asdict(self)
 
     def summary(self) -> str:
-        """One human line per fact."""
-        lines = [f"{t}: {n} rows" for t, n in self.rows.items()]
-        lines += [f"replaced by not-recorded: {k}: {n}" for k, n in self.replaced.items()]
-        lines += [f"dropped: {k}: {n}" for k, n in self.dropped.items()]
-        lines += [f"note: {k}: {n}" for k, n in self.notes.items()]
+        """The short human report printed by ``run.py train`` / ``monitor`` (see docs/data.md)."""
+        years = sorted({y for per in self.rows_by_year.values() for y in per})
+        width = max((len(t) for t in self.rows_by_year), default=5) + 2
+        lines = ["load report: rows per table and year"]
+        lines.append(" " * (width + 2) + "".join(f"{y:>10}" for y in years) + f"{'total':>10}")
+        for table, per in self.rows_by_year.items():
+            lines.append(f"  {table:<{width}}" + "".join(f"{per.get(y, 0):>10,}" for y in years)
+                         + f"{sum(per.values()):>10,}")
+        encodings: dict[str, int] = {}
+        separators: dict[str, int] = {}
+        for f in self.files:
+            encodings[f.encoding] = encodings.get(f.encoding, 0) + 1
+            separators[repr(f.separator)] = separators.get(repr(f.separator), 0) + 1
+        lines.append(f"  {len(self.files)} files; encodings: "
+                     + ", ".join(f"{k} ({n})" for k, n in encodings.items())
+                     + "; separators: " + ", ".join(f"{k} ({n})" for k, n in separators.items()))
+
+        def bucket(title: str, items: dict[str, int], extra: str = "") -> None:
+            total = sum(items.values())
+            lines.append(f"  {title}: {total}{extra}" + ("" if items else ""))
+            lines.extend(f"    {k}: {n}" for k, n in items.items())
+
+        bucket("values replaced by not-recorded", self.replaced,
+               f" (tolerance data.tolerance = {self.tolerance:.2%} per column)")
+        bucket("rows/lines dropped", self.dropped)
+        bucket("rows failing a validity check (kept, counted)", self.validity,
+               f" (tolerance data.validity_tolerance = {self.validity_tolerance:.2%} per check)")
+        bucket("noted", self.notes)
         return "\n".join(lines)
 
 
@@ -107,6 +140,8 @@ class BaacTables:
 # --------------------------------------------------------------------------- converters
 #: Code points allowed inside an identifier besides digits: space, no-break spaces, the
 #: "Â" of double-encoded no-break spaces, and the NUL padding of numpy's fixed-width text.
+#: Longest text accepted as an identifier (18 digits with separators and padding).
+_MAX_ID_CHARS = 40
 _ID_SEPARATORS = np.array([0x20, 0xA0, 0x202F, 0xC2, 0x00], dtype=np.uint32)
 
 
@@ -212,6 +247,17 @@ class _Converter:
         return num.to_numpy()
 
     def ident(self, col: Column, u: pd.Series, rows: np.ndarray) -> np.ndarray:
+        # An id is at most 18 digits plus separators: longer text is refused before the
+        # fixed-width conversion in _parse_ids, whose memory grows with the longest value.
+        too_long = (u.str.len() > _MAX_ID_CHARS).to_numpy()
+        if too_long.any():
+            mask = too_long[rows]
+            value = self.raw.frame[col.name].to_numpy()[mask][0]
+            raise DataError(
+                f"{self.raw.path}: line {self._line(mask)}: column {col.name!r}: value "
+                f"{value[:40]!r}... ({len(value):,} characters) is not a numeric identifier "
+                f"(at most {_MAX_ID_CHARS} characters)"
+            )
         values, bad_u = _parse_ids(u.to_numpy())
         if bad_u.any():
             mask = bad_u[rows]
@@ -333,14 +379,20 @@ def _handle_orphans(
 
 
 def _check_year(
-    frames: dict[str, pd.DataFrame], paths: dict[str, str], on_orphans: str, report: LoadReport,
+    frames: dict[str, pd.DataFrame], paths: dict[str, str], year: int, on_orphans: str,
+    validity_tolerance: float, report: LoadReport,
 ) -> None:
+    check_complete(frames, paths, year)
     _check_unique(frames["caracteristiques"], [KEY], paths["caracteristiques"])
     _check_unique(frames["vehicules"], [KEY, "id_vehicule"], paths["vehicules"])
     _check_unique(frames["usagers"], ["id_usager"], paths["usagers"], skip=NOT_RECORDED)
     for table in ("lieux", "vehicules", "usagers"):
         _handle_orphans(frames, paths, table, "caracteristiques", [KEY], on_orphans, report)
     _handle_orphans(frames, paths, "usagers", "vehicules", [KEY, "id_vehicule"], on_orphans, report)
+    for finding in check_validity(frames, paths, year, validity_tolerance):
+        report._add(report.validity, finding.key, finding.count)
+        report.validity_first[finding.key] = (f"{finding.path}:{finding.line} "
+                                              f"{finding.column}={finding.value!r}")
     users = frames["usagers"]
     if (users["id_usager"] == NOT_RECORDED).all():
         # No user key before 2021: identical rows are possible (2019: 101, 2020: 63 in the
@@ -350,10 +402,6 @@ def _check_year(
     car = frames["caracteristiques"]
     report._add(report.notes, "caracteristiques rows whose an differs from the file's year",
                 int((car["an"] != car["year"]).sum()))
-    acc = car[KEY]
-    report._add(report.notes, "accidents without a lieux row", int((~acc.isin(frames["lieux"][KEY])).sum()))
-    report._add(report.notes, "accidents without a vehicle", int((~acc.isin(frames["vehicules"][KEY])).sum()))
-    report._add(report.notes, "accidents without a road user", int((~acc.isin(frames["usagers"][KEY])).sum()))
 
 
 # --------------------------------------------------------------------------- public API
@@ -365,9 +413,12 @@ def load_file(path: Path, table: str, year: int, tolerance: float = DEFAULT_TOLE
     frame = _Converter(raw, tolerance, report).convert()
     report.files.append(FileReport(
         str(path), table, year, len(frame), raw.encoding, raw.separator,
-        raw.repaired_mojibake, raw.blank_lines, raw.extra_columns,
+        raw.repaired_mojibake, raw.blank_lines, raw.extra_columns, raw.other_encoding_lines,
     ))
     report._add(report.dropped, f"blank lines in {path.name}", raw.blank_lines)
+    if raw.other_encoding_lines:
+        report._add(report.notes, f"lines of {path.name} not valid UTF-8, decoded as CP1252 "
+                    f"(first: line {raw.first_other_line})", raw.other_encoding_lines)
     if raw.extra_columns:
         report._add(report.notes, f"unknown columns ignored in {path.name}: "
                     f"{', '.join(raw.extra_columns)}", len(raw.extra_columns))
@@ -379,11 +430,16 @@ def load_years(
     years: Sequence[int],
     tolerance: float = DEFAULT_TOLERANCE,
     on_orphans: Literal["error", "drop"] = "error",
+    validity_tolerance: float = DEFAULT_VALIDITY_TOLERANCE,
 ) -> BaacTables:
     """The four typed tables of ``years`` read from ``data_dir``.
 
     ``tolerance``: share of a column's values that may be outside the codebook before the
     file is refused (the others become -1 and are counted in ``report.replaced``).
+    ``validity_tolerance``: share of a table's rows of one year that may fail one
+    cross-field check (accidents.data.validity) before the run stops; below it they are
+    kept and counted in ``report.validity``. A year with an empty or truncated table is
+    always refused (completeness gate).
     ``on_orphans``: a row whose accident (or a user whose vehicle) does not exist is an
     error by default; ``"drop"`` drops such rows and counts them in ``report.dropped``.
     """
@@ -394,14 +450,16 @@ def load_years(
         raise DataError(f"{data_dir}: no year asked")
     if on_orphans not in ("error", "drop"):
         raise ValueError(f"on_orphans must be 'error' or 'drop', not {on_orphans!r}")
-    report = LoadReport()
+    report = LoadReport(tolerance=tolerance, validity_tolerance=validity_tolerance)
     per_table: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
     for year in sorted(set(int(y) for y in years)):
         paths = {t: find_table_file(data_dir, t, year) for t in TABLES}
         frames = {t: load_file(paths[t], t, year, tolerance, report) for t in TABLES}
-        _check_year(frames, {t: str(p) for t, p in paths.items()}, on_orphans, report)
+        _check_year(frames, {t: str(p) for t, p in paths.items()}, year, on_orphans,
+                    validity_tolerance, report)
         for t in TABLES:
             per_table[t].append(frames[t])
+            report.rows_by_year.setdefault(t, {})[str(year)] = len(frames[t])
     tables: dict[str, pd.DataFrame] = {}
     for t in TABLES:
         frame = pd.concat(per_table[t], ignore_index=True)
