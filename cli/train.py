@@ -64,20 +64,17 @@ def run_training(profile: str | Path = DEFAULT_PROFILE, quiet: bool = False, **o
     ``**{"model.kind": "random_forest"}`` (dotted keys); validated like the profile.
     """
     config = load_config(profile, overrides)
+    from accidents.data.preflight import preflight
+
+    # Damaged data stops here: one error line, before ZenML starts and creates a model version.
+    source, folder, load_report = preflight(config.data)
+    if not quiet:
+        print(load_report.summary(), flush=True)
     from ops.stacks import ensure_stack, experiment_tracker_name, prepare_zenml_env
 
     prepare_zenml_env()
-    from accidents.data.source import data_fingerprint, resolve_source
+    from accidents.data.source import data_fingerprint
 
-    source, folder = resolve_source(config.data)
-    if source == "download":  # fill the cache first, so the step-cache key covers the files
-        from accidents.data.download import fetch_years
-
-        fetch_years(config.data.years, folder)
-    if source == "synthetic":
-        from accidents.synthetic import SYNTHETIC_NOTICE
-
-        print(SYNTHETIC_NOTICE, flush=True)
     ensure_stack(config.stack)
     tracker = experiment_tracker_name() if config.stack.kind != "local" else None
     from pipelines.training import training

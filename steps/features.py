@@ -37,6 +37,8 @@ def build_features(caracteristiques: pd.DataFrame, lieux: pd.DataFrame, vehicule
         **meta,
     }
     log_metadata(metadata={"features": json_safe({**summary, "report": report})})
+    # what the loader read, replaced, dropped and counted: kept on the model version (docs/data.md)
+    summary["load_report"] = load_report
     # The model-version copy (constants.META_DATA) is logged by the promote step, which
     # is never cached, so a cached re-run's version carries it too.
     return table.reset_index(drop=True), json_safe(summary)

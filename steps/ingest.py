@@ -38,5 +38,8 @@ def ingest_data(data: dict[str, Any], fingerprint: str) -> tuple[
         "dropped": report.get("dropped", {}), "replaced_values": sum(report.get("replaced", {}).values()),
     })
     log_metadata(metadata={"ingest": json_safe(meta)})
-    report = {**report, "source": source, "synthetic": source == "synthetic", "folder": str(folder)}
+    # The load report artifact; its copy on the model version is logged by the promote step
+    # (inside data_summary, see steps/features.py), which is never cached.
+    report = {**report, "source": source, "synthetic": source == "synthetic", "folder": str(folder),
+              "summary": tables.report.summary()}
     return (tables.caracteristiques, tables.lieux, tables.vehicules, tables.usagers, json_safe(report))
