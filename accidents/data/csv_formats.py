@@ -223,7 +223,10 @@ def read_raw(path: Path, table: str, year: int) -> RawFile:
     scan.refuse_non_text(data, path)
     if not data.strip():
         raise DataError(f"{path}: line 1: empty file (no header, no data)")
-    lines = scan.find_lines(data, path)
+    scan.refuse_cr_only_file(data, path)
+    lines = scan.find_lines(data)
+    if lines.too_long == 0:
+        scan.refuse_long_line(data, path, lines, None, b";")
     header = data[lines.starts[0]:lines.ends[0]].removeprefix(b"\xef\xbb\xbf")
     control = scan.CONTROL.search(header)
     if control is not None:
@@ -235,6 +238,7 @@ def read_raw(path: Path, table: str, year: int) -> RawFile:
     sep = detect_separator(header_line, path, table)
     names = _header_names(header_line, sep, path, table)
     sep_b = sep.encode()
+    scan.refuse_long_line(data, path, lines, names, sep_b)
     scan.refuse_control_bytes(data, path, names, sep_b)
     scan.refuse_cr_only(data, path, names, sep_b)
     scan.check_structure(data, path, lines, names, sep_b)

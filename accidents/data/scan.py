@@ -65,6 +65,7 @@ class Lines:
     ends: np.ndarray
     blank: np.ndarray  # empty or only spaces/tabs (counted and skipped)
     ends_with_newline: bool
+    too_long: int | None = None  # index of the first line over MAX_LINE_BYTES
 
     def number(self, i: int) -> int:
         """1-based physical line number of line index ``i``."""
@@ -164,8 +165,17 @@ def refuse_cr_only(data: bytes, path: Path, names: list[str], sep: bytes) -> Non
                     f"(CR) without a line feed in value {_show(value)} (CR-only line end or stray CR)")
 
 
-def find_lines(data: bytes, path: Path) -> Lines:
-    """Line offsets, refusing any line longer than MAX_LINE_BYTES (before decoding it)."""
+def refuse_cr_only_file(data: bytes, path: Path) -> None:
+    """CR-only (classic Mac) line ends: the first line break is a lone CR."""
+    head = data[:MAX_LINE_BYTES + 1]
+    cr, lf = head.find(b"\r"), head.find(b"\n")
+    if cr >= 0 and (lf < 0 or cr < lf) and head[cr + 1:cr + 2] != b"\n":
+        raise DataError(f"{path}: line 1: the file uses CR-only line ends (classic Mac): every "
+                        f"record would merge into one line. Save it with LF or CRLF line ends")
+
+
+def find_lines(data: bytes) -> Lines:
+    """Line offsets; ``too_long`` marks the first line over MAX_LINE_BYTES (refused by refuse_long_line)."""
     raw = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(raw == _LF)
     ends_with_newline = bool(len(raw)) and raw[-1] == _LF
@@ -174,13 +184,8 @@ def find_lines(data: bytes, path: Path) -> Lines:
     if ends_with_newline:
         starts, ends = starts[:-1], ends[:-1]
     lengths = ends - starts
-    if len(lengths) and int(lengths.max()) > MAX_LINE_BYTES:
-        i = int(np.argmax(lengths > MAX_LINE_BYTES))
-        raise DataError(
-            f"{path}: line {i + 1} is {int(lengths[i]):,} bytes long, over the limit of "
-            f"{MAX_LINE_BYTES:,} (BAAC lines are under 1 KiB): a lost line end or a damaged "
-            f"value starting {_show(data[starts[i]:starts[i] + 60])}"
-        )
+    over = lengths > MAX_LINE_BYTES
+    too_long = int(np.argmax(over)) if over.any() else None
     # CR of CRLF belongs to the line end, not to the last value
     has_cr = (lengths > 0) & (raw[np.maximum(ends - 1, 0)] == _CR) if len(raw) else lengths > 0
     ends = ends - has_cr
@@ -188,10 +193,29 @@ def find_lines(data: bytes, path: Path) -> Lines:
     nonempty = ends > starts
     blank = ~nonempty
     if nonempty.any():
-        seg = np.logical_or.reduceat(content, starts[nonempty]) if len(raw) else np.zeros(0, bool)
         # reduceat runs to the next start: the LF and CR in between are not content, so this is exact
+        seg = np.logical_or.reduceat(content, starts[nonempty])
         blank[np.flatnonzero(nonempty)] = ~seg
-    return Lines(starts, ends, blank, ends_with_newline)
+    return Lines(starts, ends, blank, ends_with_newline, too_long)
+
+
+def refuse_long_line(data: bytes, path: Path, lines: Lines, names: list[str] | None, sep: bytes) -> None:
+    """A line over MAX_LINE_BYTES is refused, naming the column where the limit is crossed."""
+    i = lines.too_long
+    if i is None:
+        return
+    start = int(lines.starts[i])
+    length = int(lines.ends[i]) - start
+    where = ""
+    if names is not None:
+        head = data[start:start + MAX_LINE_BYTES]
+        index, value = field_at(head, MAX_LINE_BYTES - 1, sep)
+        where = f", column {column_name(names, index)}: value {_show(value)}"
+    raise DataError(
+        f"{path}: line {i + 1}{where}: the line is {length:,} bytes long, over the limit of "
+        f"{MAX_LINE_BYTES:,} (BAAC lines are under 1 KiB): a lost line end or a damaged value "
+        f"(line starts {_show(data[start:start + 60])})"
+    )
 
 
 def check_structure(data: bytes, path: Path, lines: Lines, names: list[str], sep: bytes) -> None:

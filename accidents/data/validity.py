@@ -107,14 +107,15 @@ CHECKS: tuple[tuple[str, str, str, Callable[[dict[str, pd.DataFrame], int], np.n
     *((f"{KEY} whose year prefix is not the file's year", table, KEY,
        (lambda t: lambda f, y: (f[t][KEY] // 10**8 != y).to_numpy())(table))
       for table in ("caracteristiques", "lieux", "vehicules", "usagers")),
-    ("vehicle with no road user", "vehicules", "id_vehicule",
-     lambda f, y: ~_pairs(f["vehicules"]).isin(_pairs(f["usagers"]))),
     ("accident with no vehicle", "caracteristiques", KEY,
      lambda f, y: ~f["caracteristiques"][KEY].isin(f["vehicules"][KEY]).to_numpy()),
     ("accident with no road user", "caracteristiques", KEY,
      lambda f, y: ~f["caracteristiques"][KEY].isin(f["usagers"][KEY]).to_numpy()),
     ("accident with no lieux row", "caracteristiques", KEY,
      lambda f, y: ~f["caracteristiques"][KEY].isin(f["lieux"][KEY]).to_numpy()),
+    # after the accident-level checks: an accident without users also has vehicles without users
+    ("vehicle with no road user", "vehicules", "id_vehicule",
+     lambda f, y: ~_pairs(f["vehicules"]).isin(_pairs(f["usagers"]))),
 )
 
 
