@@ -197,15 +197,17 @@ def _header_names(header_line: str, sep: str, path: Path, table: str) -> list[st
                 f"(fields {seen[key] + 1} and {i + 1}); which one holds the data cannot be known"
             )
         seen[key] = i
-    return [_norm_header(n) for n in names]
+    # canonical names for known columns (messages say 'Num_Acc'), the header's own otherwise
+    return [canon.get(_norm_header(n), n.strip().strip('"').strip()) for n in names]
 
 
 def _refuse_repeated_header(frame: pd.DataFrame, names: list[str], path: Path) -> None:
     """A data row equal to the header: two files were concatenated, or a header was pasted in."""
+    header = [_norm_header(n) for n in names]
     first = frame.iloc[:, 0].str.strip().str.strip('"').str.strip().str.lower()
-    for i in np.flatnonzero((first == names[0]).to_numpy())[:50]:
+    for i in np.flatnonzero((first == header[0]).to_numpy())[:50]:
         row = [_norm_header(str(v)) for v in frame.iloc[i]]
-        if 2 * sum(a == b for a, b in zip(row, names)) >= len(names):
+        if 2 * sum(a == b for a, b in zip(row, header)) >= len(header):
             raise DataError(
                 f"{path}: line {int(frame.index[i])}, column {frame.columns[0]!r}: value "
                 f"{frame.iloc[i, 0]!r}: the header line appears again inside the file (two files "

@@ -186,6 +186,8 @@ def find_lines(data: bytes) -> Lines:
     lengths = ends - starts
     over = lengths > MAX_LINE_BYTES
     too_long = int(np.argmax(over)) if over.any() else None
+    if too_long is not None:  # refused next: spend no more memory on this file
+        return Lines(starts, ends, np.zeros(len(starts), dtype=bool), ends_with_newline, too_long)
     # CR of CRLF belongs to the line end, not to the last value
     has_cr = (lengths > 0) & (raw[np.maximum(ends - 1, 0)] == _CR) if len(raw) else lengths > 0
     ends = ends - has_cr
