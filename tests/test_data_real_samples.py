@@ -203,7 +203,7 @@ def _digest(frame: pd.DataFrame) -> str:
     import hashlib
 
     h = hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
-    h.update(str(list(zip(frame.columns, map(str, frame.dtypes)))).encode())
+    h.update(str(list(zip(frame.columns, map(str, frame.dtypes), strict=True))).encode())
     return h.hexdigest()[:16]
 
 
