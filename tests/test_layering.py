@@ -42,6 +42,7 @@ ACCIDENTS_RANK: Mapping[str, int] = {
     "accidents.synthetic": 3,
     "accidents.serving": 3,
     "accidents.data.source": 4,  # the one data module that may generate synthetic files
+    "accidents.data.preflight": 4,  # materialises the source (download / synthetic), then loads
     "accidents.monitoring": 5,
 }
 
