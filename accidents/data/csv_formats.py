@@ -242,7 +242,7 @@ def read_raw(path: Path, table: str, year: int) -> RawFile:
     sep_b = sep.encode()
     scan.refuse_long_line(data, path, lines, names, sep_b)
     scan.refuse_control_bytes(data, path, names, sep_b)
-    scan.refuse_cr_only(data, path, names, sep_b)
+    scan.refuse_stray_cr(data, path, names, sep_b)
     scan.check_structure(data, path, lines, names, sep_b)
     blank_lines = int(lines.blank.sum())
     kept = np.flatnonzero(~lines.blank)

@@ -136,33 +136,29 @@ def _show(value: bytes, limit: int = 60) -> str:
     return repr(text) + (f"... ({len(value):,} bytes)" if len(value) > limit else "")
 
 
+def _refuse_byte(data: bytes, pattern: re.Pattern[bytes], path: Path, names: list[str], sep: bytes,
+                 what: str) -> None:
+    """Refuse the first match of ``pattern``, naming its line, column and value."""
+    found = pattern.search(data)
+    if found is None:
+        return
+    pos = found.start()
+    line_no, start, end = _line_of(data, pos)
+    index, value = field_at(data[start:min(end, start + MAX_LINE_BYTES)], pos - start, sep)
+    raise DataError(f"{path}: line {line_no}, column {column_name(names, index)}: "
+                    f"{what.format(byte=data[pos])} in value {_show(value)}")
+
+
 def refuse_control_bytes(data: bytes, path: Path, names: list[str], sep: bytes) -> None:
     """NUL and other control bytes (not tab/CR/LF) mean binary or damaged content."""
-    found = CONTROL.search(data)
-    if found is None:
-        return
-    pos = found.start()
-    line_no, start, end = _line_of(data, pos)
-    index, value = field_at(data[start:min(end, start + MAX_LINE_BYTES)], pos - start, sep)
-    raise DataError(
-        f"{path}: line {line_no}, column {column_name(names, index)}: control byte "
-        f"0x{data[pos]:02x} in value {_show(value)}; CSV text has none (binary or damaged file)"
-    )
+    _refuse_byte(data, CONTROL, path, names, sep,
+                 "control byte 0x{byte:02x} (CSV text has none: binary or damaged file)")
 
 
-def refuse_cr_only(data: bytes, path: Path, names: list[str], sep: bytes) -> None:
-    """A CR not followed by LF: CR-only (classic Mac) line ends, or a stray CR inside a line."""
-    found = _LONE_CR.search(data)
-    if found is None:
-        return
-    pos = found.start()
-    line_no, start, end = _line_of(data, pos)
-    if b"\n" not in data:
-        raise DataError(f"{path}: line 1: the file uses CR-only line ends (classic Mac); every "
-                        f"record would merge into one line. Save it with LF or CRLF line ends")
-    index, value = field_at(data[start:min(end, start + MAX_LINE_BYTES)], pos - start, sep)
-    raise DataError(f"{path}: line {line_no}, column {column_name(names, index)}: a carriage return "
-                    f"(CR) without a line feed in value {_show(value)} (CR-only line end or stray CR)")
+def refuse_stray_cr(data: bytes, path: Path, names: list[str], sep: bytes) -> None:
+    """A CR not followed by LF inside the file (CR-only files are refused by refuse_cr_only_file)."""
+    _refuse_byte(data, _LONE_CR, path, names, sep,
+                 "a carriage return (CR) without a line feed (a stray CR or a CR-only line end)")
 
 
 def refuse_cr_only_file(data: bytes, path: Path) -> None:
