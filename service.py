@@ -38,7 +38,6 @@ from typing import Annotated, Any
 
 import bentoml
 import numpy as np
-import pandas as pd
 from bentoml.validators import ContentType
 from pydantic import BaseModel, Field
 from starlette.applications import Starlette
@@ -49,14 +48,16 @@ from starlette.staticfiles import StaticFiles
 
 from accidents.constants import BENTO_MODEL_NAME, BENTO_SERVICE_NAME
 from accidents.serving.examples import EXAMPLES
+from accidents.serving.explain import Explainer
 from accidents.serving.prediction_log import PredictionLogWriter, log_path
 from accidents.serving.schema import (
     MAX_COLUMN_ROWS,
     RoadUser,
     RoadUserColumns,
     form_spec,
-    rows_to_frame,
+    rows_to_columns,
 )
+from accidents.serving.scoring import Scorer
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 API_KEY_ENV = "ACCIDENTS_API_KEY"
@@ -81,6 +82,28 @@ ARGS = bentoml.use_arguments(BentoArgs)
 JSON = ContentType("application/json")  # a fixed media type spares BentoML a schema walk per response
 
 
+class Contribution(BaseModel):
+    """How much one field the user gave moved the score (see ``Explanation``)."""
+
+    field: str = Field(description="BAAC field (a derived feature is reported under the field it comes from).")
+    label: str = Field(description="The field's meaning, as the page shows it.")
+    value: Any = Field(description="The value given for this road user (null: not recorded).")
+    contribution: float = Field(description="> 0 raised the risk, < 0 lowered it (in the explanation's units).")
+
+
+class Explanation(BaseModel):
+    """Why the score is what it is: ``base + sum(top contributions) + rest`` = the model's margin.
+
+    XGBoost: TreeSHAP values in log-odds (``sigmoid(margin)`` = probability); RandomForest:
+    decision-path contributions in probability (their sum is the probability).
+    """
+
+    units: str = Field(description="'log-odds' (XGBoost, TreeSHAP) or 'probability' (RandomForest, decision paths).")
+    base: float = Field(description="The model's average output before any field is known.")
+    top: list[Contribution] = Field(description="The largest contributions by size, largest first.")
+    rest: float = Field(description="Sum of the contributions of all other fields.")
+
+
 class Prediction(BaseModel):
     """The model's answer for one road user."""
 
@@ -89,6 +112,7 @@ class Prediction(BaseModel):
     threshold: float = Field(description="Decision threshold of this model version (chosen on validation data).")
     model_version: str = Field(description="ZenML model version that produced the answer.")
     prediction_id: str = Field(description="Id of this prediction in the prediction log (request_id there).")
+    explanation: Explanation | None = Field(None, description='What raised or lowered the risk (with "explain": true).')
 
 
 class BatchPrediction(BaseModel):
@@ -99,6 +123,7 @@ class BatchPrediction(BaseModel):
     request_id: str = Field(description="Prediction ids in the log are '<request_id>-<row index>'.")
     probability: list[float] = Field(description="P(severe) per input row.")
     severe: list[bool] = Field(description="probability >= threshold, per input row.")
+    explanations: list[Explanation] | None = Field(None, description="Per input row, with explain=true.")
 
 
 class ModelInfo(BaseModel):
@@ -273,6 +298,11 @@ class RoadAccidentSeverity:
     def __init__(self) -> None:
         stored = self.bento_model
         self.model = bentoml.sklearn.load_model(stored)
+        # The lean path: the saved pipeline's own deriver function and fitted trees, called
+        # on validated numpy columns (accidents/serving/scoring.py); the pipeline stays the
+        # one saved artifact and the fallback for other classifiers.
+        self.scorer = Scorer(self.model)
+        self.explainer = Explainer(self.scorer)
         # One model call at a time per worker (threads=1); extra XGBoost threads would only
         # fight the other worker for the 2 cores. Predictions are unchanged.
         if hasattr(self.model, "named_steps") and "classifier" in self.model.named_steps:
@@ -307,44 +337,66 @@ class RoadAccidentSeverity:
     def _close_log(self) -> None:
         self.log.close()
 
-    def _score(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, str]:
-        """One model call for ``frame`` + one log write; returns (probability, severe, request id)."""
-        proba = self.model.predict_proba(frame)[:, 1]
+    def _score(self, columns: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, str]:
+        """One model call on validated columns + one log write; returns (probability, severe, request id)."""
+        proba = self.scorer.proba(columns)
         severe = proba >= self.threshold
         request_id = uuid.uuid4().hex
-        ids = list(map(f"{request_id}-{{}}".format, range(len(frame))))
-        self.log.write(frame, proba, severe, ids, self.version)
+        n = len(proba)
+        ids = list(map(f"{request_id}-{{}}".format, range(n)))
+        self.log.write(columns, proba, severe, ids, self.version)
         n_severe = int(severe.sum())
         self.predictions.labels(severe="true", model_version=self.version).inc(n_severe)
-        self.predictions.labels(severe="false", model_version=self.version).inc(len(frame) - n_severe)
+        self.predictions.labels(severe="false", model_version=self.version).inc(n - n_severe)
         return proba, severe, request_id
 
-    @bentoml.api(batchable=True, max_batch_size=MAX_BATCH_SIZE, max_latency_ms=MAX_LATENCY_MS)
-    def predict(
+    @bentoml.api
+    async def predict(
         self,
         road_users: Annotated[list[RoadUser], Field(min_length=1, max_length=MAX_ROWS_PREDICT,
                                                     description="1 to 100 road users (usually one).")],
+        explain: Annotated[bool, Field(description="Also return what raised or lowered each risk.")] = False,
     ) -> Annotated[list[Prediction], JSON]:
-        """P(severe) and the decision for each road user; concurrent requests are batched."""
-        proba, severe, request_id = self._score(rows_to_frame(road_users))
+        """P(severe) and the decision for each road user (optionally explained).
+
+        ``async`` on purpose: the lean scorer takes well under a millisecond for a few rows,
+        less than handing the call to a thread would cost, so it runs on the worker's event
+        loop (no adaptive batching either: its wait made single clients slower than a
+        plain server, and there is little left for a batch to amortise).
+        """
+        columns = rows_to_columns(road_users)
+        proba, severe, request_id = self._score(columns)
         version, threshold = self.version, self.threshold
-        return [
+        answers = [
             {"probability": p, "severe": s, "threshold": threshold, "model_version": version,
              "prediction_id": f"{request_id}-{i}"}
             for i, (p, s) in enumerate(zip(proba.tolist(), severe.tolist(), strict=True))
         ]
+        if explain:
+            for answer, explanation in zip(answers, self._explain(columns), strict=True):
+                answer["explanation"] = explanation
+        return answers
+
+    def _explain(self, columns: dict[str, np.ndarray]) -> list[dict[str, Any] | None]:
+        explanations = self.explainer.explain(columns)
+        return explanations if explanations is not None else [None] * len(columns["an"])
+
+    def _batch_answer(self, columns: dict[str, np.ndarray], explain: bool) -> BatchPrediction:
+        proba, severe, request_id = self._score(columns)
+        return BatchPrediction.model_construct(
+            model_version=self.version, threshold=self.threshold, request_id=request_id,
+            probability=proba.tolist(), severe=severe.tolist(),
+            explanations=self._explain(columns) if explain else None)
 
     @bentoml.api
     def predict_batch(
         self,
         road_users: Annotated[list[RoadUser], Field(min_length=1, max_length=MAX_ROWS_BATCH,
                                                     description="1 to 10,000 road users.")],
-    ) -> BatchPrediction:
+        explain: Annotated[bool, Field(description="Also return what raised or lowered each risk.")] = False,
+    ) -> Annotated[BatchPrediction, JSON]:
         """P(severe) and the decision for a batch of road users, in one model call."""
-        proba, severe, request_id = self._score(rows_to_frame(road_users))
-        return BatchPrediction(model_version=self.version, threshold=self.threshold,
-                               request_id=request_id, probability=proba.tolist(),
-                               severe=severe.tolist())
+        return self._batch_answer(rows_to_columns(road_users), explain)
 
     @bentoml.api
     def predict_columns(
@@ -352,6 +404,7 @@ class RoadAccidentSeverity:
         columns: Annotated[RoadUserColumns, Field(description=(
             "1 to 10,000 road users column-wise: one list per field, row i of every list "
             "describing road user i; optional fields may be omitted (not recorded)."))],
+        explain: Annotated[bool, Field(description="Also return what raised or lowered each risk.")] = False,
     ) -> Annotated[BatchPrediction, JSON]:
         """The batch path without per-row objects: same rules and answer as /predict_batch.
 
@@ -359,10 +412,7 @@ class RoadAccidentSeverity:
         validation (errors name the field, the first offending row and its value), which
         also builds the model's input frame once.
         """
-        proba, severe, request_id = self._score(columns.frame())
-        return BatchPrediction.model_construct(model_version=self.version, threshold=self.threshold,
-                                               request_id=request_id, probability=proba.tolist(),
-                                               severe=severe.tolist())
+        return self._batch_answer(columns.arrays(), explain)
 
     @bentoml.api
     def model_info(self) -> ModelInfo:

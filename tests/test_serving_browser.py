@@ -86,6 +86,19 @@ def test_page_prediction_by_clicking(browser, bento_server: BentoServer,  # noqa
     assert decision.startswith("Severe" if expected >= serving_bento.threshold else "Not severe")
     assert "model version 12" in page.inner_text("#result-detail")
 
+    # What raised / lowered the risk: the explainer's largest contributions, by field label.
+    from accidents.serving.explain import Explainer
+    from accidents.serving.schema import rows_to_columns
+    from accidents.serving.scoring import Scorer
+
+    explanation = Explainer(Scorer(serving_bento.model)).explain(rows_to_columns([row]))[0]
+    raised, lowered = page.inner_text("#explanation-raised"), page.inner_text("#explanation-lowered")
+    for item in explanation["top"]:
+        shown = raised if item["contribution"] > 0 else lowered
+        assert item["label"] in shown, (item, raised, lowered)
+        assert page.locator(f"#explanation li[data-field='{item['field']}']").count() == 1
+    assert "log-odds" in page.inner_text("#explanation")
+
     # A bad entry shows the service's message naming the field, not a crash.
     page.fill("#f-jour", "31")
     page.fill("#f-mois", "2")

@@ -98,7 +98,7 @@ async function predict(event) {
   let resp;
   try {
     resp = await fetch("/predict", { method: "POST", headers,
-                                     body: JSON.stringify({ road_users: [readRow(form)] }) });
+                                     body: JSON.stringify({ road_users: [readRow(form)], explain: true }) });
   } catch (err) {
     showError("The service did not answer: " + err);
     return;
@@ -131,7 +131,33 @@ async function predict(event) {
   warning.textContent = "Most inputs are \u201cnot recorded\u201d: in the police files that mostly " +
     "describes people nobody examined (unhurt), so this probability is likely too low. " +
     "Fill in the situation, or start from an example.";
+  showExplanation(p.explanation);
   result.hidden = false;
+}
+
+// "What raised / lowered the risk": the service's largest contributions, by field label.
+// XGBoost gives them in log-odds (TreeSHAP), a random forest in probability points.
+function showExplanation(exp) {
+  const box = document.getElementById("explanation");
+  const raised = document.getElementById("explanation-raised");
+  const lowered = document.getElementById("explanation-lowered");
+  raised.replaceChildren();
+  lowered.replaceChildren();
+  box.hidden = !exp;
+  if (!exp) return;
+  for (const c of exp.top) {
+    const size = exp.units === "probability"
+      ? `${(100 * Math.abs(c.contribution)).toFixed(1)} points` : `${Math.abs(c.contribution).toFixed(2)} log-odds`;
+    const shown = c.value === null ? "not recorded" : c.value;
+    const item = el("li", { "data-field": c.field }, `${c.label} (${shown}): ${size}`);
+    (c.contribution > 0 ? raised : lowered).appendChild(item);
+  }
+  document.getElementById("explanation-note").textContent = exp.units === "probability"
+    ? "The fields that moved this prediction most (decision-path contributions of the random forest)."
+    : "The fields that moved this prediction most (TreeSHAP contributions to the model's log-odds).";
+  for (const list of [raised, lowered]) {
+    if (!list.children.length) list.appendChild(el("li", { class: "none" }, "nothing among the largest effects"));
+  }
 }
 
 async function init() {

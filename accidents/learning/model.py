@@ -27,6 +27,11 @@ from accidents.learning.features import MODEL_INPUT_COLUMNS
 #: says nothing about one accident and breaks on a newer year; ``jour`` only feeds weekday).
 DROPPED_RAW = ("hrmn", "an", "jour", "an_nais")
 DERIVED = ("hour", "weekday", "age")
+#: The raw field a user typed that each derived feature stands for (explanations report a
+#: derived feature's contribution under it): the hour comes from ``hrmn``; the weekday
+#: from the date, reported under the day ``jour`` (year and month only place it in the
+#: calendar); the age from ``an_nais`` (with the accident year).
+DERIVED_FROM: dict[str, str] = {"hour": "hrmn", "weekday": "jour", "age": "an_nais"}
 
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "xgboost": {
@@ -78,8 +83,7 @@ def _hour_of(text: object) -> float:
 
 
 def _hours(hrmn: pd.Series) -> np.ndarray:
-    return np.fromiter((_hour_of(v) for v in hrmn.to_numpy(dtype=object)), dtype=np.float64,
-                       count=len(hrmn))
+    return hours_of(hrmn.to_numpy(dtype=object))
 
 
 def _weekdays(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -112,6 +116,35 @@ def weekday(an: pd.Series, mois: pd.Series, jour: pd.Series) -> pd.Series:
                      dtype="float64")
 
 
+#: The numeric raw fields the derived features are computed from.
+_NUMERIC_SOURCES = ("an", "mois", "jour", "an_nais")
+
+
+def hours_of(values: Any) -> np.ndarray:
+    """Hour of each ``hrmn`` text in a sequence or object array (NaN when unparsable)."""
+    return np.fromiter(map(_hour_of, values), dtype=np.float64, count=len(values))
+
+
+def derive_matrix(hours: np.ndarray, sources: Mapping[str, np.ndarray],
+                  kept: Sequence[np.ndarray]) -> np.ndarray:
+    """The model's feature matrix: ``DERIVED`` (hour, weekday, age) then the kept raw columns.
+
+    The single definition of the derived features: the pipeline's transformer calls it on
+    a DataFrame's columns and the service's lean scorer on validated numpy columns, so
+    both give the classifier the same numbers. ``sources`` holds float arrays of
+    ``an``, ``mois``, ``jour`` and ``an_nais``.
+    """
+    out = np.empty((len(hours), len(DERIVED) + len(kept)), dtype=np.float64)
+    year = sources["an"]
+    out[:, 0] = hours
+    out[:, 1] = _weekdays(year, sources["mois"], sources["jour"])
+    age = year - sources["an_nais"]
+    out[:, 2] = np.where((age >= 0) & (age <= 110), age, np.nan)
+    for offset, values in enumerate(kept, start=len(DERIVED)):
+        out[:, offset] = values
+    return out
+
+
 class BaacFeatureDeriver(BaseEstimator, TransformerMixin):
     """Raw BAAC fields -> numeric model features (hour, weekday, age + the codes as numbers).
 
@@ -130,19 +163,16 @@ class BaacFeatureDeriver(BaseEstimator, TransformerMixin):
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         self._check_columns(X)
-        kept = self._kept_raw()
-        out = np.empty((len(X), len(DERIVED) + len(kept)), dtype=np.float64)
-        year = _as_float(X["an"])
-        out[:, 0] = _hours(X["hrmn"])
-        out[:, 1] = _weekdays(year, _as_float(X["mois"]), _as_float(X["jour"]))
-        age = year - _as_float(X["an_nais"])
-        out[:, 2] = np.where((age >= 0) & (age <= 110), age, np.nan)
-        for offset, column in enumerate(kept, start=len(DERIVED)):
-            out[:, offset] = _as_float(X[column])
+        out = derive_matrix(_hours(X["hrmn"]), {c: _as_float(X[c]) for c in _NUMERIC_SOURCES},
+                            [_as_float(X[c]) for c in self._kept_raw()])
         return pd.DataFrame(out, columns=self._output_columns(), index=X.index)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.array(self._output_columns(), dtype=object)
+
+    def kept_raw(self) -> list[str]:
+        """The raw inputs passed on as they are (after ``DERIVED``), in output order."""
+        return self._kept_raw()
 
     def _kept_raw(self) -> list[str]:
         return [c for c in self.input_columns if c not in DROPPED_RAW]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import repeat
 from pathlib import Path
@@ -33,6 +33,8 @@ from accidents.learning.features import FLOAT_INPUTS, MODEL_INPUT_COLUMNS
 
 LOG_ENV = "ACCIDENTS_PREDICTION_LOG"
 DEFAULT_LOG_PATH = Path("outputs/predictions/predictions.jsonl")
+#: A batch's model inputs: a DataFrame or the service's validated numpy columns (both index by name).
+Inputs = pd.DataFrame | Mapping[str, np.ndarray]
 RECORD_KEYS = ("ts", "request_id", "model_version", "inputs", "probability", "severe")
 
 try:  # fast path; msgspec encodes NaN as null, floats shortest round-trip, like json
@@ -47,22 +49,22 @@ if msgspec is not None:
     _ENCODER = msgspec.json.Encoder()
 
 
-def encode_msgspec(inputs: pd.DataFrame, probabilities: np.ndarray, severe: np.ndarray,
+def encode_msgspec(inputs: Inputs, probabilities: np.ndarray, severe: np.ndarray,
                    request_ids: Sequence[str], model_version: str, stamp: str) -> bytes:
     """JSON Lines for a batch: one list per column, Structs built by C-level map/zip."""
-    columns = [inputs[c].to_numpy().tolist() for c in MODEL_INPUT_COLUMNS]
+    columns = [inputs[c].tolist() for c in MODEL_INPUT_COLUMNS]
     records = map(_Record, repeat(stamp), list(request_ids), repeat(model_version),
                   map(_Inputs, *columns), np.asarray(probabilities, dtype=float).tolist(),
                   np.asarray(severe, dtype=bool).tolist())
     return _ENCODER.encode_lines(list(records))
 
 
-def encode_pandas(inputs: pd.DataFrame, probabilities: np.ndarray, severe: np.ndarray,
+def encode_pandas(inputs: Inputs, probabilities: np.ndarray, severe: np.ndarray,
                   request_ids: Sequence[str], model_version: str, stamp: str) -> bytes:
     """The same lines with pandas' ``to_json`` for the inputs (fallback without msgspec)."""
     head = f'{{"ts":"{stamp}","request_id":'
     tail = f'"model_version":{json.dumps(model_version)},'
-    input_lines = inputs[list(MODEL_INPUT_COLUMNS)].to_json(
+    input_lines = pd.DataFrame({c: inputs[c] for c in MODEL_INPUT_COLUMNS}).to_json(
         orient="records", lines=True, double_precision=15
     ).splitlines()
     parts = [
@@ -91,13 +93,13 @@ class PredictionLogWriter:
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._lock = threading.Lock()
 
-    def write(self, inputs: pd.DataFrame, probabilities: np.ndarray, severe: np.ndarray,
+    def write(self, inputs: Inputs, probabilities: np.ndarray, severe: np.ndarray,
               request_ids: Sequence[str], model_version: str, ts: datetime | None = None) -> int:
         """Append one record per row of ``inputs``; returns the number of records written."""
-        n = len(inputs)
+        n = len(probabilities)
         if n == 0:
             return 0
-        if not (len(probabilities) == len(severe) == len(request_ids) == n):
+        if not (len(inputs[MODEL_INPUT_COLUMNS[0]]) == len(severe) == len(request_ids) == n):
             raise ValueError("inputs, probabilities, severe and request_ids differ in length")
         stamp = (ts or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         data = self._encode(inputs, probabilities, severe, request_ids, model_version, stamp)
