@@ -148,7 +148,10 @@ function showExplanation(exp) {
   for (const c of exp.top) {
     const size = exp.units === "probability"
       ? `${(100 * Math.abs(c.contribution)).toFixed(1)} points` : `${Math.abs(c.contribution).toFixed(2)} log-odds`;
-    const shown = c.value === null ? "not recorded" : c.value;
+    let shown = c.value === null ? "not recorded" : String(c.value);
+    const input = document.getElementById("f-" + c.field);  // a code field: show its label
+    const option = input && input.tagName === "SELECT" && [...input.options].find((o) => o.value === shown);
+    if (option) shown = option.textContent;
     const item = el("li", { "data-field": c.field }, `${c.label} (${shown}): ${size}`);
     (c.contribution > 0 ? raised : lowered).appendChild(item);
   }
