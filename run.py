@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "cli.models",
     "cli.deploy",
     "cli.monitor",
+    "cli.monitor_simulate",
     "cli.stack",
     "cli.dashboard",
 )

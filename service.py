@@ -46,7 +46,8 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from accidents.constants import BENTO_MODEL_NAME, BENTO_SERVICE_NAME
+from accidents.constants import BENTO_MODEL_NAME, BENTO_SERVICE_NAME, META_THRESHOLD
+from accidents.errors import UserError
 from accidents.serving.examples import EXAMPLES
 from accidents.serving.explain import Explainer
 from accidents.serving.prediction_log import PredictionLogWriter, log_path
@@ -310,7 +311,10 @@ class RoadAccidentSeverity:
             if "n_jobs" in clf.get_params():
                 clf.set_params(n_jobs=1)
         meta = dict(stored.info.metadata)
-        self.threshold = float(meta.get("threshold", 0.5))
+        if meta.get(META_THRESHOLD) is None:  # never serve at an invented 0.5
+            raise UserError(f"BentoML model {stored.tag} has no {META_THRESHOLD!r} metadata: "
+                            "export the model with `python run.py deploy`")
+        self.threshold = float(meta[META_THRESHOLD])
         self.version = str(meta.get("zenml_version") or stored.tag.version)
         self.log = PredictionLogWriter(log_path())
         self.info = ModelInfo(

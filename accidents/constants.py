@@ -18,6 +18,17 @@ ARTIFACT_TEST_FEATURES = "test_features"
 ARTIFACT_SPLIT = "split_assignment"
 ARTIFACT_METRICS = "test_metrics"
 
+#: Output artifacts of the monitoring pipeline (attached to the production model version).
+ARTIFACT_MONITORING_CURRENT = "monitoring_current_batch"
+ARTIFACT_MONITORING_DRIFT_REPORT = "monitoring_drift_report"
+ARTIFACT_MONITORING_PERFORMANCE_REPORT = "monitoring_performance_report"
+ARTIFACT_MONITORING_SUMMARY = "monitoring_summary"
+ARTIFACT_MONITORING_DECISION = "monitoring_decision"
+#: Output artifacts read back by the commands (training report, deployment result).
+ARTIFACT_EVALUATION_REPORT = "evaluation_report"
+ARTIFACT_PROMOTION_DECISION = "promotion_decision"
+ARTIFACT_BENTO_EXPORT = "bento_export"
+
 #: Metadata keys logged on the model version.
 META_THRESHOLD = "threshold"
 META_METRICS = "metrics"
@@ -25,6 +36,14 @@ META_FEATURES = "feature_columns"
 META_DATA = "data_summary"
 META_PROMOTION = "promotion"
 META_MONITORING = "monitoring"
+
+#: Model-version stages (as ZenML spells them); ``none`` = not staged.
+STAGE_PRODUCTION = "production"
+STAGE_STAGING = "staging"
+STAGE_ARCHIVED = "archived"
+STAGE_NONE = "none"
+#: Stages a user may move a version to (``run.py promote --stage``).
+MANUAL_STAGES = (STAGE_PRODUCTION, STAGE_STAGING, STAGE_ARCHIVED)
 
 #: BentoML model-store name of the exported production model.
 BENTO_MODEL_NAME = "road_accident_severity"

@@ -4,7 +4,7 @@
     python run.py deploy --version 3           # a named version
     python run.py deploy --containerize        # + container image (Docker, or buildah here)
 
-Then ``bentoml serve road_accident_severity:v<N>`` serves it (README.md, "Serving").
+Then ``bentoml serve road_accident_severity:v<N>`` serves it (docs/serving.md).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from cli.common import add_config_argument
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from cli.train import add_config_argument
-
     parser = subparsers.add_parser(
         "deploy", help="export the production model version to BentoML and build the Bento",
         description="Take the production version of the ZenML model (or --version), save it into "
@@ -33,27 +33,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_deploy(profile: str | Path, version: str | None = None, containerize: bool = False) -> dict[str, Any]:
     """Run the deployment pipeline; returns the export result (also written to outputs/)."""
-    from accidents.config import load_config
-    from ops.stacks import ensure_stack, prepare_zenml_env
+    from accidents.config import load_config, resolve_path
+    from accidents.constants import ARTIFACT_BENTO_EXPORT
+    from ops import registry, runner
 
     config = load_config(profile, {})
-    prepare_zenml_env()
-    ensure_stack(config.stack)
-    from steps.deploy import resolve_version
+    runner.prepare(config.stack)
+    registry.resolve_version(version, purpose="deploy")  # fail fast, before a pipeline run
+    from pipelines.deployment import STEP_EXPORT, deployment_pipeline
 
-    resolve_version(version)  # fail fast, with the clear message, before a pipeline run
-    from zenml.client import Client
-
-    from pipelines.deployment import deployment_pipeline
-
-    run = Client().get_pipeline_run(deployment_pipeline(version=version).id)
-    output = run.steps["export_to_bento"].outputs["bento_export"]
-    result = dict((output[0] if isinstance(output, list) else output).load())
+    run = runner.run_pipeline(deployment_pipeline, config.stack, version=version)
+    result = dict(runner.output(run, STEP_EXPORT, ARTIFACT_BENTO_EXPORT))
     if containerize:
         from ops.bento_export import containerize as build_image
 
         result["containerize"] = build_image(result["bento_tag"])
-    out_dir = Path(config.pipeline.outputs_dir) / "deployment"
+    out_dir = resolve_path(config.pipeline.outputs_dir) / "deployment"
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "latest.json").write_text(json.dumps(result, indent=2))
     return result

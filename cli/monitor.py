@@ -18,13 +18,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from accidents.config import DEFAULT_PROFILE, Config, load_config, parse_set_option, resolve_path
-from accidents.errors import ConfigError, DataError, UserError
+from accidents.config import DEFAULT_PROFILE, Config, load_config, resolve_path
+from accidents.errors import ConfigError, DataError
+from cli.common import add_config_argument, add_set_argument, overrides_of
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from cli.train import add_config_argument
-
     parser = subparsers.add_parser(
         "monitor", help="drift + performance of the production model on a new batch (Evidently)",
         description="Run the ZenML monitoring pipeline: reference = the production model version's "
@@ -50,13 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--shift", action="append", default=[], metavar="COLUMN=STRENGTH",
                         help="with --synthetic-year: move STRENGTH (0-1] of the rows of COLUMN to "
                              "an unusual distribution (repeatable)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a profile value, e.g. --set monitoring.drift_share_threshold=0.1")
+    add_set_argument(parser, "--set monitoring.drift_share_threshold=0.1")
     parser.set_defaults(handler=handle)
-
-    from cli.monitor_simulate import register as register_simulate
-
-    register_simulate(subparsers)
 
 
 def parse_shift(items: list[str]) -> dict[str, float]:
@@ -101,19 +95,15 @@ def baac_source(folder: Path, years: list[int], months: list[int] | None, target
 def synthetic_source(config: Config, year: int, shift: dict[str, float],
                      months: list[int] | None = None, quiet: bool = False) -> dict[str, Any]:
     """Write (once) a synthetic year with ``shift`` and return it as a BAAC source."""
-    from accidents.synthetic import SYNTHETIC_NOTICE, write_synthetic
+    from accidents.data.source import write_synthetic_years
+    from accidents.synthetic import SYNTHETIC_NOTICE
     from accidents.synthetic.shift import validate_shift
 
     try:
         validate_shift(shift)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    slug = "-".join(f"{k}{v:g}" for k, v in sorted(shift.items())) or "noshift"
-    folder = (resolve_path(config.pipeline.outputs_dir) / "monitoring" / "synthetic"
-              / f"{year}-{slug}-n{config.data.n_accidents}-s{config.data.seed}-d{config.data.year_drift:g}")
-    if not (folder / f"usagers-{year}.csv").is_file():
-        write_synthetic(folder, [year], config.data.n_accidents, seed=config.data.seed,
-                        year_drift=config.data.year_drift, shift=shift or None)
+    folder = write_synthetic_years(config.data, [year], shift)
     if not quiet:
         print(SYNTHETIC_NOTICE, flush=True)
     source = baac_source(folder, [year], months, config.target)
@@ -122,7 +112,7 @@ def synthetic_source(config: Config, year: int, shift: dict[str, float],
 
 
 def handle(args: argparse.Namespace) -> int:
-    overrides: dict[str, Any] = dict(parse_set_option(o) for o in args.overrides)
+    overrides = overrides_of(args)
     config = load_config(args.config, overrides)
     source = source_from_args(args, config)
     result = run_monitoring(args.config, source, **overrides)
@@ -142,104 +132,57 @@ def source_label(source: dict[str, Any]) -> str:
     return f"feature file {source['path']}"
 
 
-def production_version() -> Any:
-    """The production model version, or a UserError saying how to get one."""
-    from zenml.client import Client
-    from zenml.enums import ModelStages
-
-    from accidents.constants import MODEL_NAME
-
-    try:
-        return Client().get_model_version(MODEL_NAME, ModelStages.PRODUCTION)
-    except KeyError:
-        raise UserError(f"no production version of model {MODEL_NAME!r} to monitor: train and "
-                        "promote one first (python run.py --config <profile>)") from None
-
-
 def run_monitoring(profile: str | Path = DEFAULT_PROFILE, source: dict[str, Any] | None = None,
                    quiet: bool = False, **overrides: Any) -> dict[str, Any]:
     """Run the monitoring pipeline on ``source``; returns figures, decision and file paths."""
     if source is None:
         raise ConfigError("run_monitoring needs a source (baac, prediction_log or file)")
     config = load_config(profile, overrides)
-    from ops.stacks import ensure_stack, prepare_zenml_env
-
-    prepare_zenml_env()
-    ensure_stack(config.stack)
     from accidents.monitoring.settings import MonitoringSettings
+    from ops import registry, runner
+    from pipelines.monitoring import monitoring_pipeline
 
+    runner.prepare(config.stack)
     settings = MonitoringSettings.from_config(config.monitoring)
-    production = production_version()
-    from pipelines.monitoring import PIPELINE_NAME, monitoring_pipeline
-
-    label = source_label(source)
-    try:
-        run = monitoring_pipeline(source=source, settings=settings.as_dict(), source_label=label)
-    except UserError:
-        raise
-    except Exception:
-        # the orchestrator reports "step X failed"; a user mistake found inside a step
-        # (bad columns, malformed log line) must still reach the user as its own message
-        user_error = failed_step_user_error(PIPELINE_NAME)
-        if user_error is not None:
-            raise user_error from None
-        raise
+    production = registry.production_version(purpose="monitor")
+    run = runner.run_pipeline(monitoring_pipeline, config.stack, source=source,
+                              settings=settings.as_dict(), source_label=source_label(source))
     result = collect(run, production, settings)
     if not quiet:
         print_summary(result)
     return result
 
 
-def failed_step_user_error(pipeline_name: str) -> UserError | None:
-    """The UserError raised inside a failed step of the pipeline's latest run, rebuilt.
-
-    ZenML stores each failed step's exception class path and message; when the class is
-    one of ours (``accidents.errors``), the same class is raised again with the message.
-    """
-    import importlib
-
-    from zenml.client import Client
-
-    try:
-        run = Client().get_pipeline(pipeline_name).last_run
-        for step in run.steps.values():
-            info = step.exception_info
-            if info is None or not info.source:
-                continue
-            module, _, name = info.source.rpartition(".")
-            cls = getattr(importlib.import_module(module), name, None)
-            if isinstance(cls, type) and issubclass(cls, UserError):
-                return cls(info.message or info.traceback.strip().splitlines()[-1])
-    except Exception:  # noqa: BLE001 - best effort: the original failure is re-raised otherwise
-        return None
-    return None
-
-
 def collect(run: Any, production: Any, settings: Any) -> dict[str, Any]:
     """Read the run's outputs back from the ZenML store and write the HTML files."""
-    from zenml.client import Client
+    from accidents.constants import (
+        ARTIFACT_MONITORING_DECISION,
+        ARTIFACT_MONITORING_DRIFT_REPORT,
+        ARTIFACT_MONITORING_PERFORMANCE_REPORT,
+        ARTIFACT_MONITORING_SUMMARY,
+    )
+    from ops.runner import output, run_status
+    from pipelines.monitoring import STEP_LOG, STEP_MONITOR
 
-    run = Client().get_pipeline_run(run.id)
-    step = run.steps["monitor_batch"]
-    summary = step.outputs["monitoring_summary"][0].load()
-    decision = run.steps["log_monitoring"].outputs["monitoring_decision"][0].load()
+    summary = output(run, STEP_MONITOR, ARTIFACT_MONITORING_SUMMARY)
+    decision = output(run, STEP_LOG, ARTIFACT_MONITORING_DECISION)
     folder = resolve_path(settings.report_dir) / _safe(run.name)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for name, file_name in (("monitoring_drift_report", "drift_report.html"),
-                            ("monitoring_performance_report", "performance_report.html")):
+    for name, file_name in ((ARTIFACT_MONITORING_DRIFT_REPORT, "drift_report.html"),
+                            (ARTIFACT_MONITORING_PERFORMANCE_REPORT, "performance_report.html")):
         path = folder / file_name
-        path.write_text(str(step.outputs[name][0].load()), encoding="utf-8")
+        path.write_text(str(output(run, STEP_MONITOR, name)), encoding="utf-8")
         paths[name] = str(path)
     result = {
-        "status": str(getattr(run.status, "value", run.status)),
+        "status": run_status(run),
         "run_id": str(run.id), "run_name": run.name,
         "model_version": production.name, "model_version_number": production.number,
         "source": summary["source"], "drift": summary["drift"],
         "performance": summary.get("performance"), "decision": decision,
         "retrain": bool(decision["retrain"]), "reason": decision["reason"],
-        "drift_report": paths["monitoring_drift_report"],
-        "performance_report": paths["monitoring_performance_report"],
+        "drift_report": paths[ARTIFACT_MONITORING_DRIFT_REPORT],
+        "performance_report": paths[ARTIFACT_MONITORING_PERFORMANCE_REPORT],
         "seconds": summary.get("seconds"), "outputs": str(folder),
     }
     (folder / "summary.json").write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")

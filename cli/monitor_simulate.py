@@ -16,17 +16,17 @@ loader.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
-from accidents.config import DEFAULT_PROFILE, Config, load_config, parse_set_option, resolve_path
-from accidents.errors import ConfigError, UserError
+from accidents.config import DEFAULT_PROFILE, Config, load_config, resolve_path
+from accidents.errors import ConfigError
+from cli.common import add_config_argument, add_set_argument, overrides_of
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from cli.train import add_config_argument
-
     parser = subparsers.add_parser(
         "simulate", help="continuous training over successive periods (monitor -> retrain -> promote)",
         description="Simulate the life of the model over periods: monitor each new period "
@@ -49,15 +49,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "apply --shift")
     parser.add_argument("--shift", action="append", default=[], metavar="COLUMN=STRENGTH",
                         help="synthetic shift applied from --shift-from (repeatable)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a profile value for every training/monitoring run")
+    add_set_argument(parser, "--set model.kind=random_forest (every training/monitoring run)")
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     from cli.monitor import parse_shift
 
-    overrides: dict[str, Any] = dict(parse_set_option(o) for o in args.overrides)
+    overrides = overrides_of(args)
     result = run_simulation(
         args.config, years=args.years, period=args.period, months=args.months,
         data_dir=args.data_dir, shift=parse_shift(args.shift), shift_from=args.shift_from,
@@ -78,8 +77,9 @@ def run_simulation(
 ) -> dict[str, Any]:
     """Run the loop; returns the per-period records, the table text and the plot path."""
     from accidents.monitoring.simulation import PeriodRecord, format_table, plot_png, records_table
-    from cli.monitor import baac_source, production_version, run_monitoring
+    from cli.monitor import baac_source, run_monitoring
     from cli.train import run_training
+    from ops import registry
 
     config = load_config(profile, overrides)
     period = period or config.monitoring.simulate_period
@@ -119,7 +119,7 @@ def run_simulation(
         period=periods[0], serving_version="", rows=None, drift_share=None, retrain=True,
         reason="first period: initial training", new_version=str(first["model_version"]),
         promoted=first["stage"] == "production", promotion_reason=first["reason"])]
-    production_version()  # a UserError here says how to get a production version
+    registry.production_version(purpose="monitor")  # a UserError here says how to get one
     for i in range(1, len(periods)):
         folder, data_years, month = folders["current"][i]
         source = baac_source(folder, data_years, [month] if month else None, config.target)
@@ -167,14 +167,11 @@ def run_simulation(
 
 def _save_artifacts(table: Any, png: bytes) -> dict[str, str]:
     """The table and the plot as ZenML artifacts (the plot renders in the dashboard)."""
-    import io
-
-    from PIL import Image
     from zenml import save_artifact
 
-    image = Image.open(io.BytesIO(png))
-    image.load()
-    plot = save_artifact(image, name="simulation_plot", tags=["simulation"])
+    from accidents.figures import png_image
+
+    plot = save_artifact(png_image(png), name="simulation_plot", tags=["simulation"])
     frame = save_artifact(table, name="simulation_table", tags=["simulation"])
     return {"simulation_plot": f"{plot.name}:{plot.version}",
             "simulation_table": f"{frame.name}:{frame.version}"}
@@ -188,119 +185,36 @@ def _period_folders(config: Config, out: Path, period: str, years: list[int], pe
     ``train[i]`` = (folder, years) holding periods 0..i; ``current[i]`` = (folder, years,
     month or None) holding period i.
     """
+    from accidents.data.source import synthetic_dir, write_synthetic_years
+    from accidents.data.subsets import filter_months, merge_months
+    from accidents.synthetic import SYNTHETIC_NOTICE
+
+    if data_dir is None:
+        print(SYNTHETIC_NOTICE, flush=True)
     if period == "year":
-        folder = data_dir if data_dir is not None else _synthetic_years(config, out, years, shift, shift_from)
         ordered = sorted(years)
+        if data_dir is not None:
+            folder = Path(data_dir)
+        else:
+            shifted = [y for y in ordered if shift_from is not None and y >= int(shift_from)]
+            folder = write_synthetic_years(config.data, ordered, shift, shifted,
+                                           variant=f"from{shift_from}" if shift and shifted else "")
         return {"train": [(folder, ordered[: i + 1]) for i in range(len(ordered))],
                 "current": [(folder, [y], None) for y in ordered]}
     year = years[0]
     month_list = [int(p) for p in periods]
     if data_dir is not None:
-        source = data_dir
+        source = Path(data_dir)
     else:
+        source = write_synthetic_years(config.data, [year])
         shifted = [m for m in month_list if shift_from is not None and m >= int(shift_from)]
-        source = _synthetic_months(config, out, year, shift, shifted)
-    train = []
-    for i in range(len(month_list)):
-        target = out / "data" / f"{year}-months-1-{month_list[i]}"
-        _filter_months(source, year, set(month_list[: i + 1]), target)
-        train.append((target, [year]))
+        if shift and shifted:
+            other = write_synthetic_years(config.data, [year], shift)
+            source = merge_months(source, other, year, shifted,
+                                  synthetic_dir(config.data, shift, f"months-from{min(shifted)}"))
+    # "data so far" folders are named after their source, so another source never reuses them
+    tag = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:8]
+    train = [(filter_months(source, year, month_list[: i + 1],
+                            out / "data" / f"{year}-months-1-{month_list[i]}-{tag}"), [year])
+             for i in range(len(month_list))]
     return {"train": train, "current": [(source, [year], m) for m in month_list]}
-
-
-def _synthetic_years(config: Config, out: Path, years: list[int], shift: dict[str, float],
-                     shift_from: str | None) -> Path:
-    from accidents.synthetic import SYNTHETIC_NOTICE, write_synthetic
-
-    slug = "-".join(f"{k}{v:g}" for k, v in sorted(shift.items())) or "noshift"
-    folder = out / "data" / (f"years-n{config.data.n_accidents}-s{config.data.seed}-"
-                             f"d{config.data.year_drift:g}-{slug}-from{shift_from}")
-    for year in sorted(years):
-        if (folder / f"usagers-{year}.csv").is_file():
-            continue
-        shifted = shift_from is not None and year >= int(shift_from)
-        write_synthetic(folder, [year], config.data.n_accidents, seed=config.data.seed,
-                        year_drift=config.data.year_drift, shift=shift if shifted else None)
-    print(SYNTHETIC_NOTICE, flush=True)
-    return folder
-
-
-def _synthetic_months(config: Config, out: Path, year: int, shift: dict[str, float],
-                      shifted_months: list[int]) -> Path:
-    """One synthetic year; with a shift, the shifted months' accidents come from a shifted copy."""
-    from accidents.synthetic import SYNTHETIC_NOTICE, write_synthetic
-
-    print(SYNTHETIC_NOTICE, flush=True)
-    base = out / "data" / f"{year}-n{config.data.n_accidents}-s{config.data.seed}"
-    if not (base / f"usagers-{year}.csv").is_file():
-        write_synthetic(base, [year], config.data.n_accidents, seed=config.data.seed,
-                        year_drift=config.data.year_drift)
-    if not shift or not shifted_months:
-        return base
-    slug = "-".join(f"{k}{v:g}" for k, v in sorted(shift.items()))
-    shifted = out / "data" / f"{year}-n{config.data.n_accidents}-s{config.data.seed}-{slug}"
-    if not (shifted / f"usagers-{year}.csv").is_file():
-        write_synthetic(shifted, [year], config.data.n_accidents, seed=config.data.seed,
-                        year_drift=config.data.year_drift, shift=shift)
-    mixed = out / "data" / f"{year}-{slug}-from{min(shifted_months)}"
-    _merge_months(base, shifted, year, set(shifted_months), mixed)
-    return mixed
-
-
-def _read_table(folder: Path, table: str, year: int) -> Any:
-    import pandas as pd
-
-    return pd.read_csv(folder / f"{table}-{year}.csv", sep=";", dtype=str, keep_default_na=False)
-
-
-def _write_table(frame: Any, folder: Path, table: str, year: int) -> None:
-    import csv
-
-    folder.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(folder / f"{table}-{year}.csv", sep=";", index=False, quoting=csv.QUOTE_ALL)
-
-
-def _filter_months(source: Path, year: int, months: set[int], target: Path) -> None:
-    """Copy ``year``'s four tables keeping only accidents of ``months`` (same format)."""
-    from accidents.data.csv_formats import find_table_file
-
-    if (target / f"usagers-{year}.csv").is_file():
-        return
-    car = _read_table_any(find_table_file(source, "caracteristiques", year))
-    key = _key_column(car)
-    keep = set(car.loc[car["mois"].str.strip().astype(int).isin(months), key])
-    for table in ("caracteristiques", "lieux", "vehicules", "usagers"):
-        frame = car if table == "caracteristiques" else _read_table_any(find_table_file(source, table, year))
-        _write_table(frame[frame[_key_column(frame)].isin(keep)], target, table, year)
-
-
-def _merge_months(base: Path, shifted: Path, year: int, months: set[int], target: Path) -> None:
-    """Accidents of ``months`` from ``shifted``, the others from ``base`` (same year)."""
-    if (target / f"usagers-{year}.csv").is_file():
-        return
-    car_base, car_shift = _read_table(base, "caracteristiques", year), _read_table(shifted, "caracteristiques", year)
-    key = _key_column(car_base)
-    from_base = set(car_base.loc[~car_base["mois"].astype(int).isin(months), key])
-    from_shift = set(car_shift.loc[car_shift["mois"].astype(int).isin(months), key])
-    if from_base & from_shift:
-        raise UserError("internal: synthetic accident ids collide between shifted and base data")
-    import pandas as pd
-
-    for table in ("caracteristiques", "lieux", "vehicules", "usagers"):
-        a, b = _read_table(base, table, year), _read_table(shifted, table, year)
-        merged = pd.concat([a[a[key].isin(from_base)], b[b[key].isin(from_shift)]], ignore_index=True)
-        _write_table(merged, target, table, year)
-
-
-def _read_table_any(path: Path) -> Any:
-    import pandas as pd
-
-    return pd.read_csv(path, sep=None, engine="python", dtype=str, keep_default_na=False,
-                       encoding_errors="replace")
-
-
-def _key_column(frame: Any) -> str:
-    for name in frame.columns:
-        if name.strip().lower() in ("num_acc", "accident_id"):
-            return name
-    raise UserError(f"no accident key column (Num_Acc) in columns {list(frame.columns)[:6]}...")

@@ -13,19 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from accidents.config import (
-    DEFAULT_PROFILE,
-    Config,
-    list_profiles,
-    load_config,
-    parse_set_option,
-    resolve_path,
-)
-from accidents.errors import UserError
-
-
-class PipelineFailed(UserError):
-    """A pipeline step failed (its own error and log were printed by ZenML above)."""
+from accidents.config import DEFAULT_PROFILE, Config, load_config, resolve_path
+from cli.common import add_config_argument, add_set_argument, overrides_of
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,22 +24,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "train -> evaluate -> promote) on a config profile and print the metrics table.",
     )
     add_config_argument(parser)
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a profile value, e.g. --set model.kind=random_forest "
-                             "--set data.years=[2022,2023] (repeatable; validated like the file)")
+    add_set_argument(parser, "--set model.kind=random_forest --set data.years=[2022,2023]")
     parser.add_argument("--no-cache", action="store_true", help="disable ZenML step caching for this run")
     parser.set_defaults(handler=handle)
 
 
-def add_config_argument(parser: argparse.ArgumentParser) -> None:
-    """``--config``: a profile name (configs/<name>.yaml) or a path to a YAML file."""
-    parser.add_argument("--config", default=DEFAULT_PROFILE, metavar="PROFILE|FILE",
-                        help=f"config profile name or YAML path (default: {DEFAULT_PROFILE}; "
-                             f"shipped: {', '.join(list_profiles())})")
-
-
 def handle(args: argparse.Namespace) -> int:
-    overrides: dict[str, Any] = dict(parse_set_option(o) for o in args.overrides)
+    overrides = overrides_of(args)
     if args.no_cache:
         overrides["pipeline.enable_cache"] = False
     result = run_training(args.config, **overrides)
@@ -70,32 +50,22 @@ def run_training(profile: str | Path = DEFAULT_PROFILE, quiet: bool = False, **o
     source, folder, load_report = preflight(config.data)
     if not quiet:
         print(load_report.summary(), flush=True)
-    from ops.stacks import ensure_stack, experiment_tracker_name, prepare_zenml_env
+    from ops import runner
 
-    prepare_zenml_env()
+    runner.prepare(config.stack)
     from accidents.data.source import data_fingerprint
-
-    ensure_stack(config.stack)
-    tracker = experiment_tracker_name() if config.stack.kind != "local" else None
+    from ops.stacks import experiment_tracker_name
     from pipelines.training import training
 
+    tracker = experiment_tracker_name() if config.stack.kind != "local" else None
     started = time.perf_counter()
     sections = config.as_dict()
-    from ops.stack_minio import stack_errors
-
-    with stack_errors(config.stack):  # an unreachable S3 / MLflow server: one line naming it
-        try:
-            run = training.with_options(enable_cache=config.pipeline.enable_cache)(
-                data=sections["data"], fingerprint=data_fingerprint(config.data),
-                target=config.target, split=sections["split"], model=sections["model"],
-                gates=dict(config.gates), promotion=sections["promotion"],
-                experiment_tracker=tracker,
-            )
-        except RuntimeError as exc:
-            if "failure in step" not in str(exc):
-                raise
-            raise PipelineFailed(f"{exc}. The step's error is printed above; step logs are in the "
-                                 "ZenML dashboard (python run.py dashboard)") from None
+    run = runner.run_pipeline(
+        training, config.stack, enable_cache=config.pipeline.enable_cache,
+        data=sections["data"], fingerprint=data_fingerprint(config.data),
+        target=config.target, split=sections["split"], model=sections["model"],
+        gates=dict(config.gates), promotion=sections["promotion"], experiment_tracker=tracker,
+    )
     seconds = time.perf_counter() - started
     result = collect_result(run, config, source, folder, seconds)
     write_outputs(result, run, config)
@@ -109,15 +79,15 @@ def collect_result(run: Any, config: Config, source: str, folder: Path, seconds:
     from zenml.client import Client
 
     from accidents.constants import META_METRICS, META_PROMOTION, META_THRESHOLD, MODEL_NAME
+    from ops.runner import run_status
 
-    run = Client().get_pipeline_run(run.id)
     version = run.model_version
     meta = dict(version.run_metadata) if version is not None else {}
     decision = meta.get(META_PROMOTION, {}) or {}
     if version is not None:
         version = Client().get_model_version(MODEL_NAME, version.id)
     return {
-        "status": str(getattr(run.status, "value", run.status)),
+        "status": run_status(run),
         "run_id": str(run.id), "run_name": run.name, "profile": config.profile,
         "model_name": MODEL_NAME,
         "model_version": version.number if version is not None else None,
@@ -134,10 +104,11 @@ def collect_result(run: Any, config: Config, source: str, folder: Path, seconds:
 
 def write_outputs(result: dict[str, Any], run: Any, config: Config) -> None:
     """outputs/training/v<N>/: result.json, metrics.txt, evaluation.html (copies for humans)."""
-    from zenml.client import Client
-
+    from accidents.constants import ARTIFACT_EVALUATION_REPORT
     from accidents.learning.evaluation import metrics_table
+    from ops.runner import output
     from ops.stacks import zenml_locations
+    from pipelines.training import STEP_EVALUATE
 
     out = resolve_path(config.pipeline.outputs_dir) / "training" / f"v{result['model_version']}"
     out.mkdir(parents=True, exist_ok=True)
@@ -150,8 +121,8 @@ def write_outputs(result: dict[str, Any], run: Any, config: Config) -> None:
     result["metrics_table"] = metrics_table(rows)
     (out / "metrics.txt").write_text(result["metrics_table"] + "\n", encoding="utf-8")
     try:
-        step = Client().get_pipeline_run(run.id).steps["evaluate_model"]
-        (out / "evaluation.html").write_text(str(step.outputs["evaluation_report"][0].load()), encoding="utf-8")
+        report = output(run, STEP_EVALUATE, ARTIFACT_EVALUATION_REPORT)
+        (out / "evaluation.html").write_text(str(report), encoding="utf-8")
     except Exception as exc:  # noqa: BLE001 - the human copy is a convenience, the artifact is the record
         result["outputs_warning"] = f"evaluation.html not written: {exc}"
     (out / "result.json").write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")

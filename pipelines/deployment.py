@@ -13,6 +13,8 @@ from zenml import pipeline
 from steps.deploy import export_to_bento
 
 PIPELINE_NAME = "deployment"
+#: Step names, for reading outputs back (ops.runner.output).
+STEP_EXPORT = export_to_bento.name
 
 
 @pipeline(name=PIPELINE_NAME, enable_cache=False)

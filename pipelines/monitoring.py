@@ -23,6 +23,9 @@ from accidents.constants import (
 from steps.monitoring import load_current_batch, log_monitoring, monitor_batch
 
 PIPELINE_NAME = "monitoring"
+#: Step names, for reading outputs back (ops.runner.output).
+STEP_MONITOR = monitor_batch.name
+STEP_LOG = log_monitoring.name
 
 
 @pipeline(

@@ -21,6 +21,9 @@ from steps.train import train_model
 from steps.validate import validate_data
 
 PIPELINE_NAME = "training"
+#: Step names, for reading outputs back (ops.runner.output).
+STEP_EVALUATE = evaluate_model.name
+STEP_PROMOTE = promote_model.name
 
 
 def severity_model(description_suffix: str = "") -> Model:

@@ -6,28 +6,15 @@ helper keeps the keys consistent so `run.py models` and the dashboard read them 
 
 from __future__ import annotations
 
-import math
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-
-def json_safe(value: Any) -> Any:
-    """Metadata values ZenML can store: NaN -> None, numpy scalars -> Python, tuples -> lists."""
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    return value
+from ops.registry import json_safe  # noqa: F401 - re-exported for the steps
 
 
 def class_balance(target: pd.Series) -> dict[str, float]:

@@ -13,17 +13,12 @@ from zenml.enums import ArtifactType
 from zenml.types import HTMLString
 
 import accidents
-from accidents.constants import ARTIFACT_METRICS
+from accidents.constants import ARTIFACT_EVALUATION_REPORT, ARTIFACT_METRICS
+from accidents.figures import png_image
 from accidents.learning import evaluation as ev
 from accidents.learning.features import TARGET
 from accidents.learning.model import feature_importances, model_kind, predict_proba
 from steps._common import active_mlflow, json_safe, timed
-
-
-def _image(png: bytes) -> Image.Image:
-    import io
-
-    return Image.open(io.BytesIO(png)).convert("RGB")
 
 
 @step
@@ -31,7 +26,7 @@ def evaluate_model(model: Pipeline, validation_features: pd.DataFrame, test_feat
     Annotated[float, "threshold"],
     Annotated[dict, ArtifactConfig(name=ARTIFACT_METRICS, artifact_type=ArtifactType.DATA_ANALYSIS)],
     Annotated[dict, "validation_metrics"],
-    Annotated[HTMLString, "evaluation_report"],
+    Annotated[HTMLString, ARTIFACT_EVALUATION_REPORT],
     Annotated[Image.Image, "roc_pr_curves"],
     Annotated[Image.Image, "confusion_matrix"],
     Annotated[Image.Image, "feature_importance"],
@@ -80,5 +75,5 @@ def evaluate_model(model: Pipeline, validation_features: pd.DataFrame, test_feat
         log_metadata(metadata={"mlflow": {"run_id": run.info.run_id, "experiment_id": run.info.experiment_id,
                                           "tracking_uri": mlflow.get_tracking_uri()}}, infer_model=True)
     return (float(threshold), safe_test, json_safe(val_metrics), HTMLString(report),
-            *(_image(pngs[name]) for name in ("roc_pr_curves", "confusion_matrix", "feature_importance",
+            *(png_image(pngs[name], "RGB") for name in ("roc_pr_curves", "confusion_matrix", "feature_importance",
                                               "calibration")))

@@ -8,40 +8,31 @@ reports, the figures, the decision) are attached to that version and
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 import pandas as pd
 from zenml import get_step_context, log_metadata, step
 from zenml.types import HTMLString
 
-from accidents.constants import META_MONITORING, META_THRESHOLD
+from accidents.constants import (
+    ARTIFACT_MONITORING_CURRENT,
+    ARTIFACT_MONITORING_DECISION,
+    ARTIFACT_MONITORING_DRIFT_REPORT,
+    ARTIFACT_MONITORING_PERFORMANCE_REPORT,
+    ARTIFACT_MONITORING_SUMMARY,
+    META_MONITORING,
+)
 from accidents.learning.features import MODEL_INPUT_COLUMNS
-from accidents.monitoring.decision import decide_retrain
-from accidents.monitoring.drift import (
-    PREDICTION,
-    check_batch_columns,
-    report_html,
-    run_drift_report,
-)
-from accidents.monitoring.performance import (
-    has_labels,
-    performance,
-    run_model_report,
-    with_predictions,
-)
+from accidents.monitoring.batch import monitor_batch as run_batch
+from accidents.monitoring.drift import check_batch_columns
+from accidents.monitoring.performance import has_labels
 from accidents.monitoring.settings import MonitoringSettings
+from ops import registry
 from steps._common import json_safe
-
-#: Output artifact names (attached to the production model version).
-ARTIFACT_CURRENT = "monitoring_current_batch"
-ARTIFACT_DRIFT_REPORT = "monitoring_drift_report"
-ARTIFACT_PERFORMANCE_REPORT = "monitoring_performance_report"
-ARTIFACT_SUMMARY = "monitoring_summary"
 
 
 @step(enable_cache=False)
-def load_current_batch(source: dict[str, Any]) -> Annotated[pd.DataFrame, ARTIFACT_CURRENT]:
+def load_current_batch(source: dict[str, Any]) -> Annotated[pd.DataFrame, ARTIFACT_MONITORING_CURRENT]:
     """The batch to monitor, read by the same code as training (or the service's log reader).
 
     ``source``: ``{"kind": "baac", "dir", "years", "months", "target"}``,
@@ -76,10 +67,7 @@ def load_current_batch(source: dict[str, Any]) -> Annotated[pd.DataFrame, ARTIFA
 
 def _threshold() -> float:
     """The production version's decision threshold (chosen on validation at training)."""
-    model = get_step_context().model
-    value = model.run_metadata.get(META_THRESHOLD) if model is not None else None
-    value = getattr(value, "value", value)
-    return float(value) if value is not None else 0.5
+    return registry.threshold(get_step_context().model)
 
 
 def _version_label() -> dict[str, Any]:
@@ -99,9 +87,9 @@ def monitor_batch(
     settings: dict[str, Any],
     source_label: str,
 ) -> tuple[
-    Annotated[HTMLString, ARTIFACT_DRIFT_REPORT],
-    Annotated[HTMLString, ARTIFACT_PERFORMANCE_REPORT],
-    Annotated[dict, ARTIFACT_SUMMARY],
+    Annotated[HTMLString, ARTIFACT_MONITORING_DRIFT_REPORT],
+    Annotated[HTMLString, ARTIFACT_MONITORING_PERFORMANCE_REPORT],
+    Annotated[dict, ARTIFACT_MONITORING_SUMMARY],
 ]:
     """Drift (+ prediction drift) and, with labels, performance beside the reference's.
 
@@ -110,42 +98,13 @@ def monitor_batch(
     held-out set by the same code).
     """
     cfg = MonitoringSettings(**{**settings, "ignore_columns": tuple(settings.get("ignore_columns", ()))})
-    started = time.perf_counter()
-    threshold = _threshold()
-    drift = run_drift_report(reference, current, cfg, source=source_label)
-    drift_seconds = time.perf_counter() - started
-
-    # the model's side: its output (and quality, with labels) vs its own held-out test set
-    scored_test = with_predictions(model, test_features)
-    # (a prediction log carries the probabilities the service returned: use those)
-    scored_current = current if PREDICTION in current.columns else with_predictions(model, current)
-    model_snapshot, drift.prediction_drift = run_model_report(scored_test, scored_current,
-                                                              threshold, cfg)
-    current_perf = reference_perf = None
-    if has_labels(current):
-        current_perf = performance(scored_current, threshold)
-        reference_perf = performance(scored_test, threshold)
-    decision = decide_retrain(
-        n_current=len(current), drift_share=drift.drift_share,
-        drifted_columns=drift.drifted_columns, n_monitored=drift.n_monitored, settings=cfg,
-        current_performance=current_perf, reference_performance=reference_perf)
-    summary = json_safe({
-        **_version_label(),
-        "source": source_label,
-        "drift": drift.as_dict(),
-        "performance": {"current": current_perf, "reference_test": reference_perf,
-                        "threshold": threshold} if current_perf else None,
-        "decision": decision.as_dict(),
-        "settings": cfg.as_dict(),
-        "seconds": {"drift_report": round(drift_seconds, 3),
-                    "total": round(time.perf_counter() - started, 3)},
-    })
-    return (HTMLString(report_html(drift.snapshot)), HTMLString(report_html(model_snapshot)),
-            summary)
+    result = run_batch(reference, current, model, test_features, _threshold(), cfg, source=source_label)
+    summary = json_safe({**_version_label(), **result.summary(source_label, cfg)})
+    return HTMLString(result.drift_html()), HTMLString(result.model_html()), summary
 
 
 @step(enable_cache=False)
-def log_monitoring(summary: dict) -> Annotated[dict, "monitoring_decision"]:
+def log_monitoring(summary: dict) -> Annotated[dict, ARTIFACT_MONITORING_DECISION]:
     """Log the figures on the production model version (META_MONITORING) and return the decision."""
     drift = summary["drift"]
     figures = {

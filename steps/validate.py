@@ -11,12 +11,15 @@ from typing import Annotated, Any
 import pandas as pd
 from zenml import log_metadata, step
 
-from accidents.data.schema import KEY
+from accidents.data.schema import GRAV, KEY, NOT_RECORDED
 from accidents.errors import DataError
+from accidents.learning.features import SEVERE_GRAV
 from steps._common import json_safe, timed
 
 #: Below this many labelled users per class a split/evaluation is meaningless.
 MIN_USERS_PER_CLASS = 20
+#: grav codes that say how the user was hurt (everything but "not recorded").
+KNOWN_GRAV = tuple(code for code in GRAV if code != NOT_RECORDED)
 
 
 def check_tables(caracteristiques: pd.DataFrame, lieux: pd.DataFrame, vehicules: pd.DataFrame,
@@ -37,8 +40,8 @@ def check_tables(caracteristiques: pd.DataFrame, lieux: pd.DataFrame, vehicules:
         raise DataError(f"caracteristiques: {duplicated} duplicated {KEY} value(s), e.g. "
                         f"{caracteristiques.loc[caracteristiques[KEY].duplicated(), KEY].iloc[0]}")
     grav = usagers["grav"]
-    known = grav[grav.isin([1, 2, 3, 4])]
-    severe = int(known.isin([2, 3]).sum())
+    known = grav[grav.isin(KNOWN_GRAV)]
+    severe = int(known.isin(SEVERE_GRAV).sum())
     not_severe = int(len(known) - severe)
     if min(severe, not_severe) < MIN_USERS_PER_CLASS:
         raise DataError(f"usagers.grav: only {severe} severe and {not_severe} non-severe users with known "

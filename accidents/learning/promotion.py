@@ -17,11 +17,14 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
+from accidents.constants import (  # noqa: F401 - re-exported: the stages belong to the rules
+    MANUAL_STAGES,
+    STAGE_ARCHIVED,
+    STAGE_NONE,
+    STAGE_PRODUCTION,
+    STAGE_STAGING,
+)
 from accidents.learning.evaluation import METRIC_DIRECTIONS
-
-STAGE_PRODUCTION = "production"
-STAGE_STAGING = "staging"
-STAGE_NONE = "none"
 
 
 @dataclass(frozen=True)
