@@ -30,23 +30,40 @@ def test_month_periods_are_month_filtered_baac_files(tmp_path: Path) -> None:
     """Month mode writes "data so far" as BAAC files the loader reads, holding only those
     months; a shifted month comes from the shifted copy, the others are untouched."""
     from accidents.data.loader import load_years
+    from accidents.data.subsets import filter_months, merge_months
     from accidents.synthetic import write_synthetic
-    from cli.monitor_simulate import _filter_months, _merge_months
 
     write_synthetic(tmp_path / "base", [2023], 400, seed=3)
     write_synthetic(tmp_path / "shifted", [2023], 400, seed=3, shift={"atm": 1.0})
     full = load_years(tmp_path / "base", [2023])
-    _filter_months(tmp_path / "base", 2023, {1, 2, 3}, tmp_path / "q1")
+    filter_months(tmp_path / "base", 2023, {1, 2, 3}, tmp_path / "q1")
     q1 = load_years(tmp_path / "q1", [2023])
     in_q1 = full.caracteristiques["mois"].isin([1, 2, 3])
     assert set(q1.caracteristiques["mois"]) <= {1, 2, 3}
     assert len(q1.caracteristiques) == int(in_q1.sum()) > 0
     assert len(q1.usagers) == int(full.usagers["Num_Acc"].isin(
         full.caracteristiques.loc[in_q1, "Num_Acc"]).sum())
-    _merge_months(tmp_path / "base", tmp_path / "shifted", 2023, {12}, tmp_path / "mixed")
+    merge_months(tmp_path / "base", tmp_path / "shifted", 2023, {12}, tmp_path / "mixed")
     mixed = load_years(tmp_path / "mixed", [2023]).caracteristiques.set_index("Num_Acc")
     base = full.caracteristiques.set_index("Num_Acc")
     assert len(mixed) == len(base)
     december = base["mois"] == 12
     assert (mixed.loc[base.index[~december], "atm"] == base.loc[~december, "atm"]).all()
     assert (mixed.loc[base.index[december], "atm"] != base.loc[december, "atm"]).mean() > 0.5
+
+
+def test_every_synthetic_folder_is_named_by_one_rule(tmp_path: Path) -> None:
+    """Shifted monitoring/simulation data lives beside the training data, named with the
+    generator's fingerprint (a changed generator never reuses stale files)."""
+    from accidents.config import DataConfig
+    from accidents.data.source import synthetic_dir, write_synthetic_years
+    from accidents.synthetic import generator_fingerprint
+
+    cfg = DataConfig(cache_dir=str(tmp_path), n_accidents=60, years=[2023])
+    shifted = write_synthetic_years(cfg, [2023], {"atm": 1.0, "vma": 0.5})
+    plain = synthetic_dir(cfg)
+    assert shifted.parent == plain.parent and shifted != plain
+    assert generator_fingerprint()[:8] in shifted.name and shifted.name.endswith("shift-atm1-vma0.5")
+    assert (shifted / "usagers-2023.csv").is_file() and not plain.exists()
+    mixed = write_synthetic_years(cfg, [2022, 2023], {"atm": 1.0}, shifted_years=[2023], variant="from2023")
+    assert mixed.name.endswith("shift-atm1-from2023") and (mixed / "usagers-2022.csv").is_file()

@@ -9,6 +9,7 @@ importing ZenML.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from accidents.config import DataConfig, resolve_path
@@ -29,13 +30,45 @@ def has_years(folder: Path, years: list[int]) -> bool:
     )
 
 
-def synthetic_dir(cfg: DataConfig) -> Path:
-    """Folder of the synthetic files for these generator settings (re-used across runs)."""
+def shift_slug(shift: Mapping[str, float] | None) -> str:
+    """``{"vma": 0.8, "atm": 0.5}`` -> ``atm0.5-vma0.8`` (stable: sorted by column)."""
+    return "-".join(f"{k}{v:g}" for k, v in sorted((shift or {}).items()))
+
+
+def synthetic_dir(cfg: DataConfig, shift: Mapping[str, float] | None = None, variant: str = "") -> Path:
+    """Folder of the synthetic files for these generator settings (re-used across runs).
+
+    The one naming rule for every synthetic folder (training data, monitoring batches, the
+    simulation's periods): ``shift`` and ``variant`` (e.g. ``from2023``: which years or
+    months are shifted) name folders whose content differs from the plain generator output.
+    """
     from accidents.synthetic import generator_fingerprint
 
     # The generator's fingerprint is in the name so a changed generator never reuses old files.
     key = f"seed{cfg.seed}-n{cfg.n_accidents}-drift{cfg.year_drift:g}-gen{generator_fingerprint()[:8]}"
+    if shift:
+        key += f"-shift-{shift_slug(shift)}"
+    if variant:
+        key += f"-{variant}"
     return resolve_path(cfg.cache_dir) / SYNTHETIC_SUBDIR / key
+
+
+def write_synthetic_years(cfg: DataConfig, years: Iterable[int], shift: Mapping[str, float] | None = None,
+                          shifted_years: Iterable[int] | None = None, variant: str = "") -> Path:
+    """Generate (once) the synthetic ``years`` into ``synthetic_dir(cfg, shift, variant)``.
+
+    ``shift`` applies to ``shifted_years`` (default: all of ``years``); the others are the
+    plain generator output. Years already in the folder are not written again.
+    """
+    from accidents.synthetic import write_synthetic
+
+    folder = synthetic_dir(cfg, shift, variant)
+    shifted = set(years if shifted_years is None else shifted_years)
+    for year in sorted(int(y) for y in years):
+        if not has_years(folder, [year]):
+            write_synthetic(folder, [year], cfg.n_accidents, seed=cfg.seed, year_drift=cfg.year_drift,
+                            shift=shift if shift and year in shifted else None)
+    return folder
 
 
 def resolve_source(cfg: DataConfig) -> tuple[str, Path]:
@@ -81,12 +114,10 @@ def materialise(cfg: DataConfig) -> tuple[str, Path]:
     """Make the files exist (generate synthetic / download) and return (source, folder)."""
     source, folder = resolve_source(cfg)
     if source == "synthetic":
-        from accidents.synthetic import SYNTHETIC_NOTICE, write_synthetic
+        from accidents.synthetic import SYNTHETIC_NOTICE
 
         print(SYNTHETIC_NOTICE, flush=True)
-        if not has_years(folder, cfg.years):
-            folder.mkdir(parents=True, exist_ok=True)
-            write_synthetic(folder, cfg.years, cfg.n_accidents, seed=cfg.seed, year_drift=cfg.year_drift)
+        write_synthetic_years(cfg, cfg.years)
     elif source == "download":
         from accidents.data.download import fetch_years
 

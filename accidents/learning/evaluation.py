@@ -8,20 +8,14 @@ figures are an honest estimate of what the served model does.
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Mapping, Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")  # plots are written to files / artifacts, never shown
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from sklearn.calibration import calibration_curve  # noqa: E402
-from sklearn.metrics import (  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import (
     accuracy_score,
     average_precision_score,
     balanced_accuracy_score,
@@ -35,7 +29,11 @@ from sklearn.metrics import (  # noqa: E402
     roc_curve,
 )
 
-from accidents.errors import DataError  # noqa: E402
+from accidents.errors import DataError
+from accidents.figures import (
+    figure_png,  # noqa: F401 - re-exported (evaluation plots' PNGs)
+    plt,
+)
 
 #: +1: higher is better; -1: lower is better. Every metric a gate may name.
 METRIC_DIRECTIONS: dict[str, int] = {
@@ -161,14 +159,6 @@ def calibration_figure(y_true: np.ndarray, proba: np.ndarray, bins: int = 10) ->
            title=f"Calibration (Brier {brier_score_loss(y, proba):.3f})")
     fig.tight_layout()
     return fig
-
-
-def figure_png(fig: Figure) -> bytes:
-    """PNG bytes of a figure (and close it, so long runs do not leak memory)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
-    return buffer.getvalue()
 
 
 def html_report(title: str, tables: Mapping[str, str], images: Mapping[str, bytes]) -> str:

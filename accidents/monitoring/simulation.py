@@ -8,17 +8,13 @@ model version that served each period and where retraining happened.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")  # written to files / artifacts, never shown
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+from accidents.figures import figure_png, plt
 
 
 @dataclass
@@ -110,7 +106,4 @@ def plot_png(records: Sequence[PeriodRecord], title: str = "Continuous training"
     ax.set_title(title)
     ax.set_xlabel("period" if periods else "")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
-    return buffer.getvalue()
+    return figure_png(fig)
