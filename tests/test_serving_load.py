@@ -1,7 +1,10 @@
-"""Bounded load test over real HTTP: 60 s at concurrency 32 on loopback, zero errors/5xx.
+"""Bounded load test over real HTTP: 20 s at concurrency 32 on loopback, zero errors/5xx.
 
 Not a performance assertion (figures come from bench/bench_serving.py): it shows that the
 adaptive-batching configuration queues under this load instead of shedding it with 503.
+20 s is thousands of requests with all 32 connections busy throughout, so the dispatcher
+faces a full queue for the whole run; the former 60 s cost 40 s more on every suite run for
+the same check. ``ACCIDENTS_LOAD_SECONDS`` lengthens it.
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ from tests.fixtures.serving import WRK, BentoServer, ExportedBento, run_wrk, ser
 
 pytestmark = pytest.mark.service
 
-SECONDS = int(os.environ.get("ACCIDENTS_LOAD_SECONDS", "60"))
+SECONDS = int(os.environ.get("ACCIDENTS_LOAD_SECONDS", "20"))
 CONNECTIONS = 32
 
 
-def test_sixty_seconds_at_concurrency_32_without_errors(bento_server: BentoServer,
+def test_sustained_concurrency_32_without_errors(bento_server: BentoServer,
                                                         serving_bento: ExportedBento,
                                                         tmp_path: Path) -> None:
     if not Path(WRK).exists():
