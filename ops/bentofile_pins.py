@@ -129,6 +129,11 @@ def pinned_packages(root: Path = REPO_ROOT, lockfile: Path | None = None) -> lis
     return lines
 
 
+def pins_of(lines: list[str]) -> list[str]:
+    """The requirement of each package line, without its comment (what BentoML installs)."""
+    return [line.split("#", 1)[0].strip() for line in lines]
+
+
 def bentofile_packages(text: str) -> list[str]:
     """The package lines currently in a bentofile's ``python.packages`` block."""
     match = _BLOCK.search(text)
@@ -153,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     text = args.bentofile.read_text(encoding="utf-8")
     wanted = pinned_packages(lockfile=args.lockfile)
     current = bentofile_packages(text)
-    if current == wanted:
+    if pins_of(current) == pins_of(wanted) and (args.check or current == wanted):
         print(f"{args.bentofile.name}: {len(wanted)} packages match {args.lockfile.name}")
         return 0
     if args.check:

@@ -130,16 +130,8 @@ def test_no_module_imports_upward() -> None:
     assert upward_imports(import_graph()) == []
 
 
-#: Import edges known to close a cycle, ignored until the change that removes them lands.
-#: cli.monitor registers the ``simulate`` command by importing cli.monitor_simulate, which
-#: imports cli.monitor back; issue 12 item 2 (one pipeline runner) registers simulate from
-#: run.py instead. Delete the entry then: it must not grow.
-KNOWN_CYCLE_EDGES = frozenset({("cli.monitor", "cli.monitor_simulate")})
-
-
 def test_no_import_cycles() -> None:
-    graph = {a: {b for b in bs if (a, b) not in KNOWN_CYCLE_EDGES} for a, bs in import_graph().items()}
-    assert find_cycle(graph) is None
+    assert find_cycle(import_graph()) is None
 
 
 @pytest.mark.parametrize(("files", "expected"), [
