@@ -51,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("ZENML_ANALYTICS_OPT_IN", "false")
     sys.path.insert(0, str(REPO_ROOT))
+    # One BentoML store per clone (ops/bento_export.PROJECT_BENTOML_HOME), set before any
+    # command imports bentoml: two clones never overwrite each other's Bento of a version.
+    from accidents.constants import BENTOML_HOME_DIR
+
+    os.environ.setdefault("BENTOML_HOME", str(REPO_ROOT / BENTOML_HOME_DIR))
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv.insert(0, DEFAULT_COMMAND)

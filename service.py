@@ -48,9 +48,15 @@ from starlette.staticfiles import StaticFiles
 
 from accidents.constants import BENTO_MODEL_NAME, BENTO_SERVICE_NAME, META_THRESHOLD
 from accidents.errors import UserError
+from accidents.serving import client_errors
 from accidents.serving.examples import EXAMPLES
 from accidents.serving.explain import Explainer
-from accidents.serving.prediction_log import PredictionLogWriter, log_path
+from accidents.serving.prediction_log import LogSettings, PredictionLogWriter
+from accidents.serving.request_limits import (
+    BodySizeLimitMiddleware,
+    forbid_unknown_fields,
+    max_body_mb,
+)
 from accidents.serving.schema import (
     MAX_COLUMN_ROWS,
     RoadUser,
@@ -74,12 +80,25 @@ MAX_ROWS_BATCH = MAX_COLUMN_ROWS
 
 
 class BentoArgs(BaseModel):
-    """Build/serve arguments: ``bentoml build --arg model_tag=...`` pins the exported model."""
+    """Build/serve arguments: ``bentoml build --arg model_tag=...`` pins the exported model.
+
+    ``run.py deploy`` also bakes in the profile's ``serving`` section (ops/bento_export.py):
+    the absolute prediction-log path of the project, its rotation, and the body size limit;
+    the ``ACCIDENTS_*`` environment variables override them when the Bento is served
+    (docs/serving.md). Empty/0 = the default.
+    """
 
     model_tag: str = f"{BENTO_MODEL_NAME}:latest"
+    prediction_log: str = ""
+    prediction_log_max_mb: float = 0
+    prediction_log_rotate: str = ""
+    prediction_log_keep: int = 0
+    prediction_log_compress: bool = False
+    max_body_mb: float = 0
 
 
 ARGS = bentoml.use_arguments(BentoArgs)
+MAX_BODY_MB = max_body_mb(ARGS.max_body_mb)
 JSON = ContentType("application/json")  # a fixed media type spares BentoML a schema walk per response
 
 
@@ -138,7 +157,10 @@ class ModelInfo(BaseModel):
     metrics: dict[str, Any] = Field(description="Test metrics logged at training time.")
     feature_columns: list[str]
     data_years: list[int]
-    prediction_log: str
+    prediction_log: str = Field(description="Absolute path of the prediction log this worker writes.")
+    prediction_log_rotation: dict[str, Any] = Field(
+        description="When the log is rotated (max_mb, rotate) and how many rotated files are kept.")
+    limits: dict[str, Any] = Field(description="Request limits: body size (MB) and rows per endpoint.")
 
 
 class ApiKeyMiddleware:
@@ -316,7 +338,10 @@ class RoadAccidentSeverity:
                             "export the model with `python run.py deploy`")
         self.threshold = float(meta[META_THRESHOLD])
         self.version = str(meta.get("zenml_version") or stored.tag.version)
-        self.log = PredictionLogWriter(log_path())
+        self.log = PredictionLogWriter(settings=LogSettings.resolve(
+            ARGS.prediction_log, ARGS.prediction_log_max_mb, ARGS.prediction_log_rotate,
+            ARGS.prediction_log_keep, ARGS.prediction_log_compress))
+        client_errors.install()
         self.info = ModelInfo(
             service=BENTO_SERVICE_NAME,
             model_tag=str(stored.tag),
@@ -327,6 +352,9 @@ class RoadAccidentSeverity:
             feature_columns=list(meta.get("feature_columns") or []),
             data_years=[int(y) for y in meta.get("data_years") or []],
             prediction_log=str(self.log.path),
+            prediction_log_rotation=self.log.settings.describe(),
+            limits={"max_body_mb": MAX_BODY_MB, "max_rows_predict": MAX_ROWS_PREDICT,
+                    "max_rows_batch": MAX_ROWS_BATCH},
         )
         _PAGE_STATE["info"] = self.info.model_dump()
         self.predictions = _prediction_counter()
@@ -429,4 +457,6 @@ _API_PATHS = tuple(method.route for method in RoadAccidentSeverity.apis.values()
 RoadAccidentSeverity.add_asgi_middleware(
     KeepAliveLimitMiddleware, max_requests=int(os.environ.get("ACCIDENTS_KEEPALIVE_REQUESTS", "25")))
 RoadAccidentSeverity.add_asgi_middleware(ApiKeyMiddleware, protected=_API_PATHS)
+RoadAccidentSeverity.add_asgi_middleware(BodySizeLimitMiddleware, max_mb=MAX_BODY_MB)
 RoadAccidentSeverity.add_asgi_middleware(JsonOnlyMiddleware, protected=_API_PATHS)
+forbid_unknown_fields(RoadAccidentSeverity)

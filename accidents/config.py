@@ -157,16 +157,35 @@ class MonitoringConfig:
     seed: int = 0
     #: ``run.py simulate`` periods: ``year`` or ``month``.
     simulate_period: str = "year"
+    #: What ``run.py monitor`` with no source option monitors: ``served`` = the predictions
+    #: the deployed model logged (``serving.prediction_log``) since the last monitoring run
+    #: of that log; or a path to a prediction log (.jsonl) or a feature file (.csv/.parquet).
+    source: str = "served"
 
 
 @dataclass(frozen=True)
 class ServingConfig:
-    """Names and paths for the BentoML service (serving area)."""
+    """Names, paths and limits for the BentoML service (serving area, docs/serving.md).
+
+    ``run.py deploy`` bakes the prediction-log and limit values into the Bento (as Bento
+    arguments, the log path made absolute), so ``bentoml serve`` of that Bento writes
+    where ``run.py monitor`` reads; ``ACCIDENTS_*`` variables override them at serve time.
+    """
 
     bento_name: str = "road_accident_severity"
     host: str = "127.0.0.1"
     port: int = 3000
+    #: Relative paths are resolved against the repository root (one log per clone).
     prediction_log: str = "outputs/predictions/predictions.jsonl"
+    #: Rotation: a new file at this size or at the ``prediction_log_rotate`` boundary
+    #: (logging.handlers.TimedRotatingFileHandler's ``when``: midnight, h, d, w0..w6).
+    prediction_log_max_mb: float = 100.0
+    prediction_log_rotate: str = "midnight"
+    #: Retention: rotated files kept (older ones are deleted); gzip them when ``compress``.
+    prediction_log_keep: int = 10
+    prediction_log_compress: bool = False
+    #: Request body size limit (MB) on every endpoint; the largest legal batch is ~8 MB.
+    max_body_mb: float = 16.0
 
 
 @dataclass(frozen=True)

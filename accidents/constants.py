@@ -48,3 +48,6 @@ MANUAL_STAGES = (STAGE_PRODUCTION, STAGE_STAGING, STAGE_ARCHIVED)
 #: BentoML model-store name of the exported production model.
 BENTO_MODEL_NAME = "road_accident_severity"
 BENTO_SERVICE_NAME = "road_accident_severity"
+#: The clone's own BentoML store, ``<clone>/bentoml-home`` (run.py sets $BENTOML_HOME to it
+#: unless it is set), so clones on one machine never share or overwrite Bentos.
+BENTOML_HOME_DIR = "bentoml-home"

@@ -4,13 +4,17 @@
     python run.py deploy --version 3           # a named version
     python run.py deploy --containerize        # + container image (Docker, or buildah here)
 
-Then ``bentoml serve road_accident_severity:v<N>`` serves it (docs/serving.md).
+Then ``BENTOML_HOME=<clone>/bentoml-home bentoml serve road_accident_severity:v<N>`` serves it
+(docs/serving.md; the command is printed): the BentoML store is per clone.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +46,8 @@ def run_deploy(profile: str | Path, version: str | None = None, containerize: bo
     registry.resolve_version(version, purpose="deploy")  # fail fast, before a pipeline run
     from pipelines.deployment import STEP_EXPORT, deployment_pipeline
 
-    run = runner.run_pipeline(deployment_pipeline, config.stack, version=version)
+    run = runner.run_pipeline(deployment_pipeline, config.stack, version=version,
+                              serving=dataclasses.asdict(config.serving))
     result = dict(runner.output(run, STEP_EXPORT, ARTIFACT_BENTO_EXPORT))
     if containerize:
         from ops.bento_export import containerize as build_image
@@ -58,5 +63,7 @@ def handle(args: argparse.Namespace) -> int:
     result = run_deploy(args.config, args.version, args.containerize)
     print(f"model version {result['model_version']} ({result['stage']}) exported as "
           f"{result['model_tag']}; Bento {result['bento_tag']}")
-    print(f"serve it: bentoml serve {result['bento_tag']} --port 3000   (page: http://127.0.0.1:3000/ui/)")
+    print(f"BentoML store: {os.environ['BENTOML_HOME']}; prediction log: {result['prediction_log']}")
+    print(f"serve it: BENTOML_HOME={shlex.quote(os.environ['BENTOML_HOME'])} .venv/bin/bentoml serve "
+          f"{result['bento_tag']} --port 3000   (page: http://127.0.0.1:3000/ui/)")
     return 0

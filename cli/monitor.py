@@ -32,7 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "retrain decision.",
     )
     add_config_argument(parser)
-    source = parser.add_mutually_exclusive_group(required=True)
+    parser.epilog = ("With no source option: the profile's monitoring.source; by default "
+                     "'served' = what the deployed model logged (serving.prediction_log, across "
+                     "rotated files) since the last monitoring run of that log.")
+    source = parser.add_mutually_exclusive_group(required=False)
     source.add_argument("--current-dir", type=Path, metavar="DIR",
                         help="BAAC files of another period (<table>-<year>.csv); needs --years")
     source.add_argument("--prediction-log", type=Path, metavar="PATH",
@@ -81,7 +84,28 @@ def source_from_args(args: argparse.Namespace, config: Config) -> dict[str, Any]
         return {"kind": "prediction_log", "path": str(args.prediction_log.resolve())}
     if args.current_file is not None:
         return {"kind": "file", "path": str(args.current_file.resolve())}
-    return synthetic_source(config, args.synthetic_year, parse_shift(args.shift), args.months)
+    if args.synthetic_year is not None:
+        return synthetic_source(config, args.synthetic_year, parse_shift(args.shift), args.months)
+    if args.months:
+        raise ConfigError("--months only applies to --current-dir or --synthetic-year")
+    return profile_source(config)
+
+
+def profile_source(config: Config) -> dict[str, Any]:
+    """The profile's ``monitoring.source``: ``served`` (the default) or a file path."""
+    choice = (config.monitoring.source or "served").strip()
+    if choice == "served":
+        from accidents.monitoring.served import served_source
+
+        return served_source(resolve_path(config.serving.prediction_log).resolve(),
+                             resolve_path(config.monitoring.report_dir))
+    path = resolve_path(choice)
+    if path.suffix.lower() in (".jsonl", ".json"):
+        return {"kind": "prediction_log", "path": str(path.resolve())}
+    if path.suffix.lower() in (".csv", ".parquet", ".txt"):
+        return {"kind": "file", "path": str(path.resolve())}
+    raise ConfigError(f"monitoring.source {choice!r}: expected 'served', a prediction log (.jsonl) "
+                      "or a feature file (.csv/.parquet)")
 
 
 def baac_source(folder: Path, years: list[int], months: list[int] | None, target: str) -> dict[str, Any]:
@@ -128,6 +152,9 @@ def source_label(source: dict[str, Any]) -> str:
         extra = f" (synthetic, shift {shift})" if shift else ""
         return f"BAAC {source['dir']} years {source['years']}{months}{extra}"
     if kind == "prediction_log":
+        if source.get("served"):
+            since = source.get("since") or "the first one"
+            return f"served predictions in {source['path']} since {since} (up to {source['until']})"
         return f"prediction log {source['path']}"
     return f"feature file {source['path']}"
 
@@ -148,6 +175,10 @@ def run_monitoring(profile: str | Path = DEFAULT_PROFILE, source: dict[str, Any]
     run = runner.run_pipeline(monitoring_pipeline, config.stack, source=source,
                               settings=settings.as_dict(), source_label=source_label(source))
     result = collect(run, production, settings)
+    if source.get("served") and result["status"] == "completed":
+        from accidents.monitoring.served import remember_monitored
+
+        remember_monitored(source)
     if not quiet:
         print_summary(result)
     return result
@@ -204,6 +235,8 @@ def print_summary(result: dict[str, Any]) -> None:
           f"{result['model_version']} vs {result['source']}")
     print(f"rows: reference {drift['n_reference']}, current {drift['n_current']}; tests: "
           f"{', '.join(drift['methods'])}")
+    for column, why in (drift.get("skipped_columns") or {}).items():
+        print(f"skipped {column}: {why}")
     print(f"drift: {drift['n_drifted']} of {drift['n_monitored']} monitored features "
           f"(share {drift['drift_share']:.3f})" + (f": {', '.join(drift['drifted_columns'])}"
                                                     if drift["drifted_columns"] else ""))

@@ -9,7 +9,15 @@ The model is stored with ``bentoml.sklearn`` (joblib) under ``constants.BENTO_MO
 with labels (ZenML model name/version, stage) and metadata (threshold, metrics, feature
 list, training years). The Bento is tagged ``<service>:<model version>`` and pins the
 exact model-store tag through the Bento argument ``model_tag`` (``bentoml.use_arguments``
-in service.py), so serving the Bento always loads the model it was built with.
+in service.py), so serving the Bento always loads the model it was built with. The
+profile's ``serving`` section (absolute prediction-log path, rotation, body size limit) is
+baked in the same way (``serving_args``), so the served Bento writes its log where
+``run.py monitor`` reads it, outside the Bento, whatever the server's working directory.
+
+The store is per project: ``run.py`` sets ``BENTOML_HOME`` to ``<clone>/bentoml-home``
+unless it is already set (``PROJECT_BENTOML_HOME``), so two clones on one machine never
+replace each other's ``road_accident_severity:v3``; ``bentoml serve``/``containerize`` by
+hand need the same ``BENTOML_HOME`` (``run.py deploy`` prints the command).
 """
 
 from __future__ import annotations
@@ -24,12 +32,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from accidents.constants import BENTO_MODEL_NAME, BENTO_SERVICE_NAME, MODEL_NAME
+from accidents.constants import BENTO_MODEL_NAME, BENTO_SERVICE_NAME, BENTOML_HOME_DIR, MODEL_NAME
 from accidents.errors import UserError
 from accidents.learning.features import MODEL_INPUT_COLUMNS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BENTOFILE = REPO_ROOT / "bentofile.yaml"
+#: This clone's BentoML store (model store + Bentos), used unless $BENTOML_HOME is set.
+PROJECT_BENTOML_HOME = REPO_ROOT / BENTOML_HOME_DIR
+#: Profile ``serving`` keys baked into the Bento as arguments (service.BentoArgs).
+SERVING_ARG_KEYS = ("prediction_log", "prediction_log_max_mb", "prediction_log_rotate",
+                    "prediction_log_keep", "prediction_log_compress", "max_body_mb")
 #: Metadata keys on the BentoML model (read back by service.py).
 META_KEYS = ("zenml_model", "zenml_version", "threshold", "metrics", "feature_columns", "data_years")
 
@@ -52,6 +65,26 @@ def bento_version(zenml_version: str | int) -> str:
     if not text:
         raise ExportError(f"model version {zenml_version!r} gives an empty Bento version")
     return f"v{text}" if text[0].isdigit() else text
+
+
+def serving_args(serving: Mapping[str, Any]) -> dict[str, Any]:
+    """The Bento arguments from a profile's ``serving`` section, checked, log path absolute."""
+    from accidents.config import resolve_path
+    from accidents.serving.prediction_log import LogSettings
+    from accidents.serving.request_limits import max_body_mb
+
+    log = LogSettings(path=resolve_path(serving["prediction_log"]).resolve(),
+                      max_mb=float(serving["prediction_log_max_mb"]),
+                      rotate=str(serving["prediction_log_rotate"]),
+                      keep=int(serving["prediction_log_keep"]),
+                      compress=bool(serving["prediction_log_compress"]))
+    body_mb = float(serving["max_body_mb"])
+    if not body_mb > 0:
+        raise ExportError(f"serving.max_body_mb must be > 0, got {body_mb!r}")
+    max_body_mb(body_mb)
+    return {"prediction_log": str(log.path), "prediction_log_max_mb": log.max_mb,
+            "prediction_log_rotate": log.rotate, "prediction_log_keep": log.keep,
+            "prediction_log_compress": log.compress, "max_body_mb": body_mb}
 
 
 def _jsonable(value: Any) -> Any:
@@ -110,11 +143,14 @@ def _ensure_uv_on_path() -> None:
 
 
 def build_bento(model_tag: str, zenml_version: str | int, *, bentofile: Path = BENTOFILE,
-                build_ctx: Path = REPO_ROOT, replace: bool = True) -> str:
+                build_ctx: Path = REPO_ROOT, replace: bool = True,
+                serving: Mapping[str, Any] | None = None) -> str:
     """``bentoml build`` of ``bentofile`` pinned to ``model_tag``; returns the Bento tag.
 
     The Bento is tagged with the model version; rebuilding the same version replaces the
-    previous Bento of that tag (``replace``) instead of failing.
+    previous Bento of that tag (``replace``) instead of failing. The prediction log lives
+    outside the Bento, so a rebuild keeps it. ``serving`` (the profile's section) is
+    baked in as Bento arguments (``serving_args``).
     """
     import bentoml
     from bentoml.exceptions import NotFound
@@ -137,17 +173,18 @@ def build_bento(model_tag: str, zenml_version: str | int, *, bentofile: Path = B
         build_ctx=str(build_ctx),
         version=version,
         labels={"zenml_version": str(zenml_version), "model_tag": model_tag.replace(":", "_")},
-        args={"model_tag": model_tag},
+        args={"model_tag": model_tag, **(serving_args(serving) if serving else {})},
     )
     return str(bento.tag)
 
 
 def export(model: Any, *, zenml_version: str | int, threshold: float, metrics: Mapping[str, Any],
-           data_years: Sequence[int], build: bool = True, **kwargs: Any) -> ExportedModel:
+           data_years: Sequence[int], build: bool = True, serving: Mapping[str, Any] | None = None,
+           **kwargs: Any) -> ExportedModel:
     """``save_model`` then (``build``) ``build_bento``: the whole export in one call."""
     model_tag = save_model(model, zenml_version=zenml_version, threshold=threshold,
                            metrics=metrics, data_years=data_years, **kwargs)
-    bento_tag = build_bento(model_tag, zenml_version) if build else None
+    bento_tag = build_bento(model_tag, zenml_version, serving=serving) if build else None
     return ExportedModel(model_tag=model_tag, bento_tag=bento_tag)
 
 

@@ -18,6 +18,8 @@ STEP_EXPORT = export_to_bento.name
 
 
 @pipeline(name=PIPELINE_NAME, enable_cache=False)
-def deployment_pipeline(version: str | None = None, build: bool = True) -> dict:
-    """Export ``version`` (or the production version) and build its Bento."""
-    return export_to_bento(version=version, build=build)
+def deployment_pipeline(version: str | None = None, build: bool = True,
+                        serving: dict | None = None) -> dict:
+    """Export ``version`` (or the production version) and build its Bento (``serving``: the
+    profile's serving section, baked into the Bento)."""
+    return export_to_bento(version=version, build=build, serving=serving)

@@ -52,7 +52,10 @@ def load_current_batch(source: dict[str, Any]) -> Annotated[pd.DataFrame, ARTIFA
         frame = batch_from_baac(Path(source["dir"]), source["years"], source.get("months"),
                                 source.get("target", "user"))
     elif kind == "prediction_log":
-        frame = batch_from_prediction_log(Path(source["path"]))
+        from accidents.monitoring.served import parse_time
+
+        frame = batch_from_prediction_log(Path(source["path"]), parse_time(source.get("since")),
+                                          parse_time(source.get("until")))
     elif kind == "file":
         frame = batch_from_file(Path(source["path"]))
     else:

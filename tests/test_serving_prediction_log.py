@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import json
+import logging
+import multiprocessing
+import threading
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from accidents.errors import DataError
+from accidents.errors import ConfigError, DataError
 from accidents.learning.features import MODEL_INPUT_COLUMNS
-from accidents.serving.prediction_log import ENCODERS, PredictionLogWriter, read_prediction_log
+from accidents.serving.prediction_log import (
+    ENCODERS,
+    LogSettings,
+    PredictionLogWriter,
+    log_files,
+    read_prediction_log,
+)
 from tests.training_frames import fabricated_users
 
 
@@ -80,3 +91,129 @@ def test_malformed_lines_are_named(tmp_path: Path, line: str, expected: str) -> 
 def test_missing_log_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="does not exist"):
         read_prediction_log(tmp_path / "none.jsonl")
+
+
+# ----------------------------------------------------------------- rotation and retention
+
+def _write_batches(writer: PredictionLogWriter, batches: int, rows: int, tag: str) -> None:
+    inputs = _inputs(rows)
+    proba = np.linspace(0.1, 0.9, rows)
+    for b in range(batches):
+        writer.write(inputs, proba, proba >= 0.5, [f"{tag}-{b}-{i}" for i in range(rows)], "1")
+
+
+def test_rotation_by_size_keeps_the_newest_files_and_reads_across_them(tmp_path: Path) -> None:
+    """A file at most max_mb, `keep` rotated files: the disk use is bounded; reading spans them."""
+    path = tmp_path / "p.jsonl"
+    settings = LogSettings(path=path, max_mb=0.004, rotate="midnight", keep=3)  # ~4 KB files
+    writer = PredictionLogWriter(settings=settings)
+    _write_batches(writer, 20, 4, "a")  # 80 records of ~500 bytes: ~40 KB
+    writer.close()
+    files = log_files(path)
+    assert len(files) == 4, files  # 3 rotated + the current one, older ones deleted
+    batch = len(files[-1].read_text().splitlines()[0]) * 4
+    assert all(f.stat().st_size <= 4 * 1024 + batch for f in files)  # over by one batch at most
+    frame = read_prediction_log(path)
+    lines = sum(len(f.read_text().splitlines()) for f in files)
+    assert len(frame) == lines < 40  # what retention kept, read across every file
+    assert frame["request_id"].iloc[-1] == "a-19-3"  # the newest record survives, last
+
+
+def test_rotation_by_time(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    writer = PredictionLogWriter(settings=LogSettings(path=path, max_mb=100, rotate="s", keep=5))
+    _write_batches(writer, 1, 3, "first")
+    writer.flush()
+    time.sleep(1.1)
+    _write_batches(writer, 1, 2, "second")
+    writer.close()
+    files = log_files(path)
+    assert len(files) == 2 and files[-1] == path, files
+    assert len(files[0].read_text().splitlines()) == 3 and len(path.read_text().splitlines()) == 2
+    assert len(read_prediction_log(path)) == 5
+
+
+def test_compressed_rotated_files_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    writer = PredictionLogWriter(settings=LogSettings(path=path, max_mb=0.004, keep=10, compress=True))
+    _write_batches(writer, 6, 4, "z")
+    writer.close()
+    assert any(f.suffix == ".gz" for f in log_files(path))
+    assert len(read_prediction_log(path)) == 24
+
+
+def _write_in_child(path: Path, tag: str) -> None:
+    writer = PredictionLogWriter(settings=LogSettings(path=path, max_mb=0.02, keep=1000))
+    _write_batches(writer, 60, 3, tag)
+    writer.close()
+
+
+def test_two_processes_write_and_rotate_one_log_without_losing_records(tmp_path: Path) -> None:
+    """The service's workers share the file: rotations by one must not lose the other's records."""
+    path = tmp_path / "p.jsonl"
+    fork = multiprocessing.get_context("fork")  # the children start from this process' imports
+    procs = [fork.Process(target=_write_in_child, args=(path, tag)) for tag in ("p1", "p2")]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(120)
+    assert [p.exitcode for p in procs] == [0, 0]
+    frame = read_prediction_log(path)
+    assert len(log_files(path)) > 3  # it did rotate, several times
+    assert sorted(frame["request_id"]) == sorted(f"{t}-{b}-{i}" for t in ("p1", "p2")
+                                                 for b in range(60) for i in range(3))
+
+
+def test_write_is_off_the_request_path(tmp_path: Path) -> None:
+    """write() only queues: it returns while the file handler is blocked."""
+    path = tmp_path / "p.jsonl"
+    writer = PredictionLogWriter(settings=LogSettings(path=path))
+    gate = threading.Event()
+    emit = writer._handler.emit
+
+    def slow_emit(record: logging.LogRecord) -> None:
+        gate.wait(10)
+        emit(record)
+
+    writer._handler.emit = slow_emit  # type: ignore[method-assign]
+    started = time.perf_counter()
+    _write_batches(writer, 5, 2, "q")
+    assert time.perf_counter() - started < 1.0
+    assert not path.exists() or path.read_text() == ""
+    gate.set()
+    writer.close()
+    assert len(read_prediction_log(path)) == 10
+
+
+def test_since_until_select_records_by_time(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    writer = PredictionLogWriter(settings=LogSettings(path=path))
+    inputs = _inputs(1)
+    for minute in range(5):
+        writer.write(inputs, np.array([0.5]), np.array([True]), [f"m{minute}"], "1",
+                     ts=datetime(2026, 1, 1, 0, minute, tzinfo=UTC))
+    writer.close()
+    frame = read_prediction_log(path, since=datetime(2026, 1, 1, 0, 1, tzinfo=UTC),
+                                until=datetime(2026, 1, 1, 0, 3, tzinfo=UTC))
+    assert frame["request_id"].tolist() == ["m2", "m3"]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"path": Path("relative/p.jsonl")}, "must be absolute"),
+    ({"keep": 0}, "keep all"),
+    ({"rotate": "fortnight"}, "rotation 'fortnight'"),
+    ({"max_mb": 0}, "max size"),
+])
+def test_bad_log_settings_are_config_errors(tmp_path: Path, kwargs: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        LogSettings(**{"path": tmp_path / "p.jsonl", **kwargs})
+
+
+def test_environment_overrides_the_bentos_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACCIDENTS_PREDICTION_LOG", str(tmp_path / "env.jsonl"))
+    monkeypatch.setenv("ACCIDENTS_PREDICTION_LOG_KEEP", "3")
+    chosen = LogSettings.resolve(str(tmp_path / "baked.jsonl"), 50, "h", 7, False)
+    assert (chosen.path, chosen.keep, chosen.max_mb, chosen.rotate) == (tmp_path / "env.jsonl", 3, 50, "h")
+    monkeypatch.delenv("ACCIDENTS_PREDICTION_LOG")
+    monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "home"))
+    assert LogSettings.resolve().path == tmp_path / "home" / "prediction_logs" / "predictions.jsonl"

@@ -186,6 +186,13 @@ async function init() {
     bar.appendChild(button);
   }
   if (spec.examples && spec.examples.length) applyExample(spec.examples[0].values);
+  const lim = m.limits;  // the served values (they may differ from the page's defaults)
+  if (lim) {
+    document.getElementById("limits-line").textContent =
+      `API limits: up to ${lim.max_rows_predict} road users per /predict request, ` +
+      `${lim.max_rows_batch.toLocaleString("en")} per /predict_batch or /predict_columns request, ` +
+      `request bodies up to ${lim.max_body_mb} MB (larger ones get 413).`;
+  }
   document.body.dataset.ready = "1";
   form.requestSubmit();  // the first example's prediction, without a click
 }

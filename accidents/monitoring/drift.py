@@ -40,6 +40,12 @@ ALLOWED_EXTRA_COLUMNS: frozenset[str] = frozenset(
 #: by a std of about 1) swings with a few large accidents; comparing their frequency
 #: tables (Jensen-Shannon, as Evidently does for numeric columns with few values) does not.
 _CATEGORICAL_AGGREGATES = frozenset({"other_vehicle_class", "n_vehicles", "n_users", "n_pedestrians"})
+#: A column is compared only when each side has at least this many recorded values. Why:
+#: Evidently refuses an empty column (a batch of 9 served rows with no ``nbv`` crashed the
+#: whole run), and a "distribution" of fewer values is not one; such a column is skipped
+#: and named in the summary instead. Categorical codes count "not recorded" (-1) as a
+#: value, so only numeric columns (ages, speed limit, lanes, hour, ...) can be skipped.
+MIN_DRIFT_VALUES = 5
 
 
 def column_kind(name: str) -> str:
@@ -173,6 +179,8 @@ class DriftResult:
     n_current: int
     ignored_columns: list[str]
     prediction_drift: ColumnDrift | None = None
+    #: Columns not compared because a side has too few recorded values: {column: why}.
+    skipped_columns: dict[str, str] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     snapshot: Any = None  # evidently Snapshot (not serialised)
 
@@ -197,6 +205,7 @@ class DriftResult:
             "n_monitored": self.n_monitored,
             "drifted_columns": self.drifted_columns,
             "ignored_columns": self.ignored_columns,
+            "skipped_columns": self.skipped_columns,
             "n_reference": self.n_reference,
             "n_current": self.n_current,
             "scores": {c.column: round(float(c.score), 6) for c in self.columns},
@@ -236,6 +245,11 @@ def run_drift_report(
         raise DataError("no column left to monitor: monitoring.ignore_columns lists every feature")
     ref = sample_rows(prepare_for_drift(reference, columns), settings.max_rows, settings.seed)
     cur = sample_rows(prepare_for_drift(current, columns), settings.max_rows, settings.seed)
+    skipped = too_few_values(ref, cur, columns)
+    columns = [c for c in columns if c not in skipped]
+    if not columns:
+        raise DataError(f"{source}: no column has {MIN_DRIFT_VALUES} recorded values on both sides "
+                        f"({len(current)} current rows): nothing to compare")
 
     cat = [c for c in columns if column_kind(c) == "cat"]
     num = [c for c in columns if column_kind(c) == "num"]
@@ -265,10 +279,25 @@ def run_drift_report(
         drift_share=result.drift_share,
         n_reference=len(ref),
         n_current=len(cur),
-        ignored_columns=[c for c in features if c not in columns],
+        ignored_columns=[c for c in features if c not in columns and c not in skipped],
         summary=summarise(ref, cur, columns),
         snapshot=snapshot,
+        skipped_columns=skipped,
     )
+
+
+def too_few_values(reference: pd.DataFrame, current: pd.DataFrame,
+                   columns: Sequence[str]) -> dict[str, str]:
+    """``{column: why}`` for columns with fewer than MIN_DRIFT_VALUES recorded values on a side."""
+    skipped: dict[str, str] = {}
+    for name in columns:
+        counts = {side: int(frame[name].notna().sum()) for side, frame in
+                  (("current batch", current), ("reference", reference))}
+        short = [f"{n} recorded value{'s' if n != 1 else ''} in the {side}"
+                 for side, n in counts.items() if n < MIN_DRIFT_VALUES]
+        if short:
+            skipped[name] = f"{' and '.join(short)} (a drift test needs {MIN_DRIFT_VALUES})"
+    return skipped
 
 
 def extract_drift(snapshot_dict: dict[str, Any], columns: Sequence[str]) -> DriftResult:

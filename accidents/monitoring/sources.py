@@ -10,6 +10,7 @@ columns and types the model was trained on; the monitoring code then checks them
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -41,20 +42,27 @@ def batch_from_baac(
     return frame
 
 
-def batch_from_prediction_log(path: Path) -> pd.DataFrame:
-    """The service's logged inputs, with the logged probability as the prediction column.
+def batch_from_prediction_log(path: Path, since: datetime | None = None,
+                              until: datetime | None = None) -> pd.DataFrame:
+    """The service's logged inputs (the log and its rotated files, records stamped in
+    ``(since, until]`` when given), with the logged probability as the prediction column.
 
     No labels: the log records what was asked, not what happened, so only data drift and
     the drift of the model's output can be measured.
     """
-    from accidents.serving.prediction_log import read_prediction_log
+    from accidents.serving.prediction_log import log_files, read_prediction_log
 
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: prediction log not found (the service writes it to "
-                        f"$ACCIDENTS_PREDICTION_LOG, default outputs/predictions/predictions.jsonl)")
-    frame = read_prediction_log(path)
+    if not log_files(path):
+        raise DataError(f"{path}: prediction log not found: serve the deployed model first (the "
+                        "path is the profile's serving.prediction_log, baked into the Bento by "
+                        "run.py deploy; $ACCIDENTS_PREDICTION_LOG overrides both)")
+    frame = read_prediction_log(path, since=since, until=until)
     if frame.empty:
+        if since is not None:
+            raise DataError(f"{path}: no prediction served since the last monitoring run "
+                            f"({since.isoformat()}): serve some, or monitor the whole log with "
+                            f"--prediction-log {path}")
         raise DataError(f"{path}: the prediction log has no record")
     # the log's "severe" is the service's *predicted* class, not the outcome: never a label
     frame = frame.rename(columns={"probability": PREDICTION, TARGET: "severe_predicted"})

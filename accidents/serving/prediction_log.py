@@ -16,26 +16,39 @@ one ``O_APPEND`` write is not interleaved with another).
 
 from __future__ import annotations
 
+import glob
+import gzip
 import json
+import logging
 import os
-import threading
+import queue
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import repeat
+from logging.handlers import QueueListener
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
 
-from accidents.errors import DataError
+from accidents.errors import ConfigError, DataError
 from accidents.learning.features import FLOAT_INPUTS, MODEL_INPUT_COLUMNS
 
 LOG_ENV = "ACCIDENTS_PREDICTION_LOG"
-DEFAULT_LOG_PATH = Path("outputs/predictions/predictions.jsonl")
 #: A batch's model inputs: a DataFrame or the service's validated numpy columns (both index by name).
 Inputs = pd.DataFrame | Mapping[str, np.ndarray]
+MAX_MB_ENV = "ACCIDENTS_PREDICTION_LOG_MAX_MB"
+ROTATE_ENV = "ACCIDENTS_PREDICTION_LOG_ROTATE"
+KEEP_ENV = "ACCIDENTS_PREDICTION_LOG_KEEP"
+COMPRESS_ENV = "ACCIDENTS_PREDICTION_LOG_COMPRESS"
+#: Where a service writes when neither the deploy step nor the environment said where: a
+#: folder beside the BentoML store (absolute, outside every Bento, kept across redeploys).
+DEFAULT_LOG_NAME = "prediction_logs/predictions.jsonl"
 RECORD_KEYS = ("ts", "request_id", "model_version", "inputs", "probability", "severe")
+#: ``when`` values of logging.handlers.TimedRotatingFileHandler (seconds .. weekly).
+ROTATE_WHEN = ("S", "M", "H", "D", "MIDNIGHT", *(f"W{d}" for d in range(7)))
 
 try:  # fast path; msgspec encodes NaN as null, floats shortest round-trip, like json
     import msgspec
@@ -78,55 +91,207 @@ def encode_pandas(inputs: Inputs, probabilities: np.ndarray, severe: np.ndarray,
 ENCODERS = {"pandas": encode_pandas, **({"msgspec": encode_msgspec} if msgspec is not None else {})}
 
 
-def log_path() -> Path:
-    """Where predictions are logged: ``$ACCIDENTS_PREDICTION_LOG`` or the default path."""
-    return Path(os.environ.get(LOG_ENV) or DEFAULT_LOG_PATH)
+def default_log_path() -> Path:
+    """``$BENTOML_HOME/prediction_logs/predictions.jsonl`` (BentoML's own default home when unset)."""
+    home = os.environ.get("BENTOML_HOME") or str(Path.home() / "bentoml")
+    return Path(home).expanduser().resolve() / DEFAULT_LOG_NAME
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """Where the log goes and how it is rotated (size and time) and pruned (retention).
+
+    Why these defaults: a record is ~550 bytes (docs/serving.md, "Prediction log"), so a
+    100 MB file holds ~190k predictions; a new file starts every day at midnight UTC or at
+    100 MB, whichever comes first, and the 10 newest rotated files are kept: the log never
+    takes more than ~1.1 GB (11 files of at most 100 MB), gzip (``compress``) cuts that ~8x.
+    """
+
+    path: Path
+    max_mb: float = 100.0
+    rotate: str = "midnight"
+    keep: int = 10
+    compress: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.path.is_absolute():
+            raise ConfigError(f"prediction log path {str(self.path)!r} must be absolute (a relative "
+                              "path would follow the server's working directory, i.e. the Bento)")
+        if not self.max_mb > 0:
+            raise ConfigError(f"prediction log max size must be > 0 MB, got {self.max_mb!r} ({MAX_MB_ENV})")
+        if self.rotate.upper() not in ROTATE_WHEN:
+            raise ConfigError(f"prediction log rotation {self.rotate!r} is not one of "
+                              f"{', '.join(w.lower() for w in ROTATE_WHEN)} ({ROTATE_ENV})")
+        if self.keep < 1:
+            raise ConfigError(f"prediction log retention must keep >= 1 rotated file, got {self.keep!r} "
+                              f"({KEEP_ENV}); 0 would mean 'keep all', which can fill the disk")
+
+    @classmethod
+    def resolve(cls, path: str | Path | None = None, max_mb: float | None = None,
+                rotate: str | None = None, keep: int | None = None,
+                compress: bool | None = None) -> LogSettings:
+        """The environment's values over the given ones (the Bento's), over the defaults."""
+        env = os.environ
+        chosen = env.get(LOG_ENV) or (str(path) if path else "") or str(default_log_path())
+        try:
+            return cls(
+                path=Path(chosen).expanduser(),
+                max_mb=float(env.get(MAX_MB_ENV) or max_mb or cls.max_mb),
+                rotate=env.get(ROTATE_ENV) or rotate or cls.rotate,
+                keep=int(env.get(KEEP_ENV) or keep or cls.keep),
+                compress=(env.get(COMPRESS_ENV, "").lower() in ("1", "true", "yes")
+                          if env.get(COMPRESS_ENV) else bool(compress)),
+            )
+        except ValueError as exc:
+            raise ConfigError(f"prediction log settings: {exc} (check ${MAX_MB_ENV}, ${KEEP_ENV})") from None
+
+    def describe(self) -> dict[str, Any]:
+        """What /model_info reports."""
+        return {"path": str(self.path), "max_mb": self.max_mb, "rotate": self.rotate.lower(),
+                "keep": self.keep, "compress": self.compress}
+
+
+class _BatchFormatter(logging.Formatter):
+    """Encodes a queued batch into its JSON Lines (runs in the writer thread)."""
+
+    def __init__(self, encode: Any) -> None:
+        super().__init__()
+        self._encode = encode
+
+    def format(self, record: logging.LogRecord) -> str:
+        # the handler appends the last line's "\n" itself (its terminator cannot be empty)
+        return self._encode(*record.batch).decode("utf-8")[:-1]  # type: ignore[attr-defined]
+
+
+class _Passthrough(QueueListener):
+    """A QueueListener that hands records over as they are (no formatting on the way)."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record
 
 
 class PredictionLogWriter:
-    """Appends prediction records to a JSON Lines file (thread- and process-safe appends)."""
+    """Appends prediction records to a JSON Lines file, rotated by size and time, pruned.
 
-    def __init__(self, path: Path | str | None = None, encoder: str | None = None) -> None:
-        self.path = Path(path) if path is not None else log_path()
-        self._encode = ENCODERS[encoder or ("msgspec" if "msgspec" in ENCODERS else "pandas")]
+    The request path only stamps the time and puts the batch on a queue; a thread of
+    ``logging.handlers.QueueListener`` encodes it and writes it through
+    ``concurrent_log_handler.ConcurrentTimedRotatingFileHandler``, which rotates at
+    ``max_mb`` or at the ``rotate`` boundary, keeps ``keep`` rotated files (optionally
+    gzipped) and serialises writers *and rotations* across the worker processes with a lock
+    file (the stdlib rotating handlers are not safe with several processes on one file).
+    The queue is bounded: if the disk cannot keep up, requests wait rather than the
+    worker's memory growing or records being dropped.
+    """
+
+    def __init__(self, path: Path | str | None = None, encoder: str | None = None,
+                 settings: LogSettings | None = None, queue_size: int = 10_000) -> None:
+        if settings is None:
+            settings = LogSettings.resolve(path) if path is None else LogSettings(Path(path).resolve())
+        self.settings = settings
+        self.path = settings.path
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self._lock = threading.Lock()
+        from concurrent_log_handler import ConcurrentTimedRotatingFileHandler
+
+        self._handler = ConcurrentTimedRotatingFileHandler(
+            str(self.path), when=settings.rotate, interval=1, backupCount=settings.keep,
+            maxBytes=int(settings.max_mb * 1024 * 1024), utc=True, use_gzip=settings.compress,
+            encoding="utf-8")
+        self._handler.setFormatter(_BatchFormatter(
+            ENCODERS[encoder or ("msgspec" if "msgspec" in ENCODERS else "pandas")]))
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._listener = _Passthrough(self._queue, self._handler)
+        self._listener.start()
+        self._closed = False
 
     def write(self, inputs: Inputs, probabilities: np.ndarray, severe: np.ndarray,
               request_ids: Sequence[str], model_version: str, ts: datetime | None = None) -> int:
-        """Append one record per row of ``inputs``; returns the number of records written."""
+        """Queue one record per row of ``inputs``; returns the number of records queued."""
         n = len(probabilities)
         if n == 0:
             return 0
         if not (len(inputs[MODEL_INPUT_COLUMNS[0]]) == len(severe) == len(request_ids) == n):
             raise ValueError("inputs, probabilities, severe and request_ids differ in length")
         stamp = (ts or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        data = self._encode(inputs, probabilities, severe, request_ids, model_version, stamp)
-        with self._lock:
-            written = 0
-            while written < len(data):  # a regular file takes it in one go; loop for safety
-                written += os.write(self._fd, data[written:])
+        record = logging.LogRecord("accidents.predictions", logging.INFO, "", 0, "", None, None)
+        record.batch = (inputs, probabilities, severe, request_ids, model_version, stamp)
+        self._queue.put(record)
         return n
 
+    def flush(self) -> None:
+        """Wait until every queued batch is on disk (tests, shutdown)."""
+        self._queue.join()
+
     def close(self) -> None:
-        """Close the file (the service calls this on shutdown)."""
-        os.close(self._fd)
+        """Write what is queued, stop the thread, close the file (the service's shutdown hook)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._listener.stop()
+        self._handler.close()
 
 
-def read_prediction_log(path: Path | str) -> pd.DataFrame:
-    """The log as a frame: ``MODEL_INPUT_COLUMNS`` + probability, severe, model_version, ts, request_id.
+def log_files(path: Path | str) -> list[Path]:
+    """The log and its rotated files (``<name>.<time>[.<n>][.gz]``), oldest first."""
+    path = Path(path)
+    rotated = [p for p in path.parent.glob(glob.escape(path.name) + ".*") if p.is_file()]
+    rotated.sort(key=lambda p: (p.stat().st_mtime, p.name))
+    return rotated + ([path] if path.is_file() else [])
+
+
+def _open_text(path: Path) -> TextIO:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8")
+    return path.open(encoding="utf-8")
+
+
+def read_prediction_log(path: Path | str, since: datetime | None = None,
+                        until: datetime | None = None) -> pd.DataFrame:
+    """The log (with its rotated files) as a frame: ``MODEL_INPUT_COLUMNS`` + probability,
+    severe, model_version, ts, request_id; only records with ``since < ts <= until`` when given.
 
     Dtypes follow the feature table (int64 codes, float64 ``an_nais``/``vma``/``nbv`` with
     NaN, str ``hrmn``) so monitoring compares it with training features directly. Raises
-    ``DataError`` naming the file and line for a missing file or a malformed line.
+    ``DataError`` naming the file and line for a missing log or a malformed line. Rotated
+    files last written before ``since`` are not opened (a record is stamped before it is
+    written, so such a file holds nothing newer).
     """
     path = Path(path)
-    if not path.is_file():
+    files = log_files(path)
+    if not files:
         raise DataError(f"prediction log {path} does not exist (set {LOG_ENV} or serve the model first)")
+    if since is not None:
+        files = [f for f in files if f.stat().st_mtime >= since.timestamp()]
     inputs: list[dict] = []
     meta: list[tuple] = []
-    with path.open(encoding="utf-8") as handle:
+    for file in files:
+        _read_records(file, inputs, meta)
+    frame = pd.DataFrame(inputs, columns=list(MODEL_INPUT_COLUMNS))
+    for col in MODEL_INPUT_COLUMNS:
+        if col == "hrmn":
+            frame[col] = frame[col].astype(str)
+        elif col in FLOAT_INPUTS:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        else:
+            try:
+                frame[col] = frame[col].astype("int64")
+            except (TypeError, ValueError):
+                raise DataError(f"{path}: column {col!r} of 'inputs' has non-integer values") from None
+    extra = pd.DataFrame(meta, columns=["probability", "severe", "model_version", "ts", "request_id"])
+    extra["ts"] = pd.to_datetime(extra["ts"], utc=True, format="ISO8601")
+    out = pd.concat([frame, extra], axis=1)
+    if since is not None or until is not None:
+        keep = np.ones(len(out), dtype=bool)
+        if since is not None:
+            keep &= (out["ts"] > pd.Timestamp(since)).to_numpy()
+        if until is not None:
+            keep &= (out["ts"] <= pd.Timestamp(until)).to_numpy()
+        out = out[keep]
+    return out.sort_values("ts", kind="stable").reset_index(drop=True)
+
+
+def _read_records(path: Path, inputs: list[dict], meta: list[tuple]) -> None:
+    """Append the checked records of one log file to ``inputs`` / ``meta``."""
+    with _open_text(path) as handle:
         for lineno, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -151,17 +316,3 @@ def read_prediction_log(path: Path | str) -> pd.DataFrame:
             inputs.append(row)
             meta.append((float(prob), bool(rec["severe"]), str(rec["model_version"]),
                          rec["ts"], str(rec["request_id"])))
-    frame = pd.DataFrame(inputs, columns=list(MODEL_INPUT_COLUMNS))
-    for col in MODEL_INPUT_COLUMNS:
-        if col == "hrmn":
-            frame[col] = frame[col].astype(str)
-        elif col in FLOAT_INPUTS:
-            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
-        else:
-            try:
-                frame[col] = frame[col].astype("int64")
-            except (TypeError, ValueError):
-                raise DataError(f"{path}: column {col!r} of 'inputs' has non-integer values") from None
-    extra = pd.DataFrame(meta, columns=["probability", "severe", "model_version", "ts", "request_id"])
-    extra["ts"] = pd.to_datetime(extra["ts"], utc=True, format="ISO8601")
-    return pd.concat([frame, extra], axis=1)
