@@ -16,7 +16,13 @@ import pytest
 from accidents.learning.features import MODEL_INPUT_COLUMNS
 from accidents.serving.prediction_log import read_prediction_log
 from accidents.serving.schema import FIELD_SPECS, frame_to_columns, frame_to_records
-from tests.fixtures.serving import BENTOML, BentoServer, ExportedBento, bento_env
+from tests.fixtures.serving import (
+    BENTOML,
+    BentoServer,
+    ExportedBento,
+    bento_env,
+    wait_for_log_records,
+)
 
 pytestmark = pytest.mark.service
 
@@ -306,14 +312,15 @@ def test_prediction_log_has_one_record_per_prediction(bento_server: BentoServer,
     ids += [f"{columnar['request_id']}-{i}" for i in range(len(records) - 15)]
     probabilities += columnar["probability"]
 
-    lines = log.read_text().splitlines()
+    lines = wait_for_log_records(log, before + len(records))  # written by a thread, per worker
     assert len(lines) - before == len(records)
-    new = [json.loads(x) for x in lines[before:]]
-    assert [r["request_id"] for r in new] == ids
-    assert [r["probability"] for r in new] == probabilities
-    assert [r["inputs"] for r in new] == records
+    # two workers append independently: compare by prediction id, not by file order
+    new = {r["request_id"]: r for r in map(json.loads, lines[before:])}
+    assert sorted(new) == sorted(ids)
+    assert [new[i]["probability"] for i in ids] == probabilities
+    assert [new[i]["inputs"] for i in ids] == records
 
-    frame = read_prediction_log(log).tail(len(records)).reset_index(drop=True)
+    frame = read_prediction_log(log).set_index("request_id").loc[ids].reset_index(drop=True)
     expected = rows[list(MODEL_INPUT_COLUMNS)].reset_index(drop=True)
     pd.testing.assert_frame_equal(frame[list(MODEL_INPUT_COLUMNS)], expected, check_dtype=True)
     assert (frame["model_version"] == "12").all()

@@ -1,0 +1,176 @@
+"""Request limits over real HTTP: body size (413 before the body is held), unknown top-level
+fields (400), client errors logged at INFO without a traceback (issue 14 item 2, issue 10).
+
+One server of the session's Bento with one worker (so the worker is the process whose peak
+RSS is measured) and a 4 MB limit from ``ACCIDENTS_MAX_BODY_MB`` (the override path; the
+16 MB default is checked on the shared server and against the largest legal batch).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from accidents.serving.request_limits import DEFAULT_MAX_BODY_MB, MB
+from accidents.serving.schema import FIELD_SPECS, MAX_COLUMN_ROWS, frame_to_records
+from tests.fixtures.serving import (
+    BentoServer,
+    ExportedBento,
+    process_peak_rss_kb,
+    start_server,
+)
+
+LIMIT_MB = 4
+#: A worker that read a 200 MB body would grow by ~200 MB (more, parsed); one that refused
+#: it while streaming grows by at most the limit plus buffers.
+BODY_MB = 200
+MAX_GROWTH_MB = 24
+
+
+def _widest_legal_row() -> dict:
+    """One road user with every field at its widest legal JSON value."""
+    row: dict = {}
+    for name, spec in FIELD_SPECS.items():
+        if spec.codes:
+            row[name] = max(spec.codes, key=lambda c: len(str(c)))
+        elif spec.kind == "hrmn":
+            row[name] = "23:59"
+        else:
+            assert spec.valid_range is not None, name
+            row[name] = int(max(spec.valid_range, key=lambda v: len(str(int(v)))))
+    return row
+
+
+def test_default_limit_holds_the_largest_legal_batch_with_margin() -> None:
+    """10,000 road users, every field at its widest: pretty-printed it fits twice in the default."""
+    body = json.dumps({"road_users": [_widest_legal_row()] * MAX_COLUMN_ROWS}, indent=2).encode()
+    assert 2 * len(body) <= DEFAULT_MAX_BODY_MB * MB, len(body) / MB
+    assert len(body) > 5 * MB  # the measurement is of a real batch, not of an empty one
+
+
+@pytest.fixture(scope="module")
+def limited_server(serving_bento: ExportedBento,
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[BentoServer]:
+    server = start_server(serving_bento.bento_tag, serving_bento.home,
+                          tmp_path_factory.mktemp("limits"),
+                          extra_env={"ACCIDENTS_WORKERS": "1", "ACCIDENTS_MAX_BODY_MB": str(LIMIT_MB)})
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _raw_post(server: BentoServer, path: str, headers: list[str], chunks: Iterator[bytes]) -> tuple[int, dict]:
+    """POST over a raw socket, streaming ``chunks`` until the server answers or closes."""
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        head = "\r\n".join([f"POST {path} HTTP/1.1", f"Host: {host}", "Content-Type: application/json",
+                            *headers, "", ""])
+        sock.sendall(head.encode())
+        try:
+            for chunk in chunks:
+                sock.sendall(chunk)
+        except OSError:  # the server answered and closed: the rest of the body was never read
+            pass
+        data = b""
+        while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < _length(data):
+            part = sock.recv(65536)
+            if not part:
+                break
+            data += part
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+def _length(data: bytes) -> int:
+    for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    return 1 << 30
+
+
+def _megabytes(n: int, chunked: bool) -> Iterator[bytes]:
+    piece = b" " * MB
+    for _ in range(n):
+        yield b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece
+    if chunked:
+        yield b"0\r\n\r\n"
+
+
+@pytest.mark.service
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_body_over_the_limit_is_413_without_the_worker_holding_it(limited_server: BentoServer,
+                                                                   chunked: bool) -> None:
+    before = process_peak_rss_kb(limited_server.proc.pid)
+    headers = ["Transfer-Encoding: chunked"] if chunked else [f"Content-Length: {BODY_MB * MB}"]
+    status, answer = _raw_post(limited_server, "/predict", headers, _megabytes(BODY_MB, chunked))
+    assert status == 413, answer
+    assert f"the limit is {LIMIT_MB} MB" in answer["error"] and answer["limit_bytes"] == LIMIT_MB * MB
+    after = process_peak_rss_kb(limited_server.proc.pid)
+    growth_mb = max(after[pid] - before.get(pid, after[pid]) for pid in after) / 1024
+    assert growth_mb < MAX_GROWTH_MB, f"peak RSS grew by {growth_mb:.0f} MB for a {BODY_MB} MB body"
+    # the worker is still there and serving
+    assert httpx.get(limited_server.url + "/readyz", timeout=10).status_code == 200
+
+
+@pytest.mark.service
+def test_every_endpoint_is_limited(limited_server: BentoServer) -> None:
+    for path in ("/predict_batch", "/predict_columns", "/model_info", "/ui/form.json"):
+        status, answer = _raw_post(limited_server, path, [f"Content-Length: {LIMIT_MB * MB + 1}"],
+                                   _megabytes(LIMIT_MB + 1, False))
+        assert status == 413 and path in answer["error"], (path, answer)
+
+
+@pytest.mark.service
+def test_body_just_under_the_limit_is_served(limited_server: BentoServer,
+                                             serving_bento: ExportedBento) -> None:
+    records = frame_to_records(serving_bento.users.head(50))
+    body = json.dumps({"road_users": records}).encode()
+    padded = body[:-1] + b" " * (LIMIT_MB * MB - len(body) - 16) + b"}"  # JSON whitespace
+    assert LIMIT_MB * MB - 32 < len(padded) < LIMIT_MB * MB
+    resp = httpx.post(limited_server.url + "/predict_batch", content=padded,
+                      headers={"Content-Type": "application/json"}, timeout=60)
+    assert resp.status_code == 200, resp.text
+    assert len(resp.json()["probability"]) == 50
+
+
+@pytest.mark.service
+@pytest.mark.parametrize(("path", "payload"), [
+    ("/predict", {"road_users": [{"an": 2023, "mois": 6, "jour": 14, "hrmn": "17:45", "catu": 1,
+                                  "catv": 7, "n_vehicles": 2, "n_users": 2}], "road_user": 1}),
+    ("/predict_batch", {"road_users": [], "padding": "x" * 1000}),
+    ("/model_info", {"verbose": True}),
+])
+def test_unknown_top_level_field_is_400(limited_server: BentoServer, path: str, payload: dict) -> None:
+    resp = httpx.post(limited_server.url + path, json=payload, timeout=30)
+    assert resp.status_code == 400, resp.text
+    unknown = [d for d in resp.json()["detail"] if d["type"] == "extra_forbidden"]
+    assert [d["loc"][0] for d in unknown] == [k for k in payload if k not in ("road_users",)]
+
+
+@pytest.mark.service
+def test_client_errors_are_logged_at_info_without_traceback(limited_server: BentoServer) -> None:
+    bad = {"road_users": [{"an": 2023, "mois": 13, "jour": 14, "hrmn": "17:45", "catu": 1, "catv": 7,
+                           "n_vehicles": 2, "n_users": 2}]}
+    assert httpx.post(limited_server.url + "/predict", json=bad, timeout=30).status_code == 400
+    status, _ = _raw_post(limited_server, "/predict_columns", ["Transfer-Encoding: chunked"],
+                          _megabytes(LIMIT_MB + 2, True))
+    assert status == 413
+    log = limited_server.log_tail(200_000)
+    lines = [x for x in log.splitlines() if "client error" in x]
+    assert any("[INFO]" in x and "client error 400 on /predict [POST]" in x for x in lines), log[-3000:]
+    assert any("[INFO]" in x and "client error 413 on /predict_columns [POST]" in x for x in lines), log[-3000:]
+    assert "Traceback" not in log and "[ERROR]" not in log, log[-3000:]
+
+
+@pytest.mark.service
+def test_default_limits_are_reported(bento_server: BentoServer) -> None:
+    info = httpx.post(bento_server.url + "/model_info", json={}, headers=bento_server.headers,
+                      timeout=30).json()
+    assert info["limits"] == {"max_body_mb": DEFAULT_MAX_BODY_MB, "max_rows_predict": 100,
+                              "max_rows_batch": MAX_COLUMN_ROWS}
