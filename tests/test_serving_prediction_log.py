@@ -164,10 +164,8 @@ def test_two_processes_write_and_rotate_one_log_without_losing_records(tmp_path:
                                                  for b in range(60) for i in range(3))
 
 
-def test_write_is_off_the_request_path(tmp_path: Path) -> None:
-    """write() only queues: it returns while the file handler is blocked."""
-    path = tmp_path / "p.jsonl"
-    writer = PredictionLogWriter(settings=LogSettings(path=path))
+def _block_file_handler(writer: PredictionLogWriter) -> threading.Event:
+    """Make the writer thread's file handler wait until the returned event is set."""
     gate = threading.Event()
     emit = writer._handler.emit
 
@@ -176,6 +174,14 @@ def test_write_is_off_the_request_path(tmp_path: Path) -> None:
         emit(record)
 
     writer._handler.emit = slow_emit  # type: ignore[method-assign]
+    return gate
+
+
+def test_write_is_off_the_request_path(tmp_path: Path) -> None:
+    """write() only queues: it returns while the file handler is blocked."""
+    path = tmp_path / "p.jsonl"
+    writer = PredictionLogWriter(settings=LogSettings(path=path))
+    gate = _block_file_handler(writer)
     started = time.perf_counter()
     _write_batches(writer, 5, 2, "q")
     assert time.perf_counter() - started < 1.0
@@ -217,3 +223,15 @@ def test_environment_overrides_the_bentos_settings(tmp_path: Path, monkeypatch: 
     monkeypatch.delenv("ACCIDENTS_PREDICTION_LOG")
     monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "home"))
     assert LogSettings.resolve().path == tmp_path / "home" / "prediction_logs" / "predictions.jsonl"
+
+
+def test_close_waits_for_a_full_queue(tmp_path: Path) -> None:
+    """Shutdown with the queue full (a burst faster than the disk) writes every record."""
+    path = tmp_path / "p.jsonl"
+    writer = PredictionLogWriter(settings=LogSettings(path=path), queue_size=4)
+    gate = _block_file_handler(writer)
+    _write_batches(writer, 5, 1, "f")  # one held by the blocked thread, four fill the queue
+    assert writer._queue.full()
+    threading.Timer(0.5, gate.set).start()
+    writer.close()
+    assert len(read_prediction_log(path)) == 5

@@ -169,6 +169,10 @@ class _Passthrough(QueueListener):
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
         return record
 
+    def enqueue_sentinel(self) -> None:
+        # wait for room: the stdlib's put_nowait raises queue.Full on a full queue at shutdown
+        self.queue.put(self._sentinel)
+
 
 class PredictionLogWriter:
     """Appends prediction records to a JSON Lines file, rotated by size and time, pruned.
