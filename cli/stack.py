@@ -31,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `stack` command to run.py."""
     parser = subparsers.add_parser(
         "stack",
-        help="start/stop/check the local S3 (SeaweedFS) + MLflow servers of the minio profile",
+        help="start/stop/check the local S3 (SeaweedFS) + MLflow servers of the minio profile "
+             "(+ ZenML server and Airflow for the airflow profile)",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -47,17 +48,30 @@ def handle(args: argparse.Namespace) -> int:
     from accidents.config import load_config
 
     cfg = load_config(args.config or args.profile or DEFAULT_PROFILE)
-    if cfg.stack.kind != "minio":
+    if cfg.stack.kind not in ("minio", "airflow"):
         raise ConfigError(
             f"{cfg.source_file}: stack.kind is {cfg.stack.kind!r}; `run.py stack` manages the "
-            "services of a kind minio profile (the local and mlflow profiles need none)"
+            "services of a kind minio or airflow profile (the local and mlflow profiles need none)"
         )
     directory = state_dir()
     if args.action == "up":
-        return stack_up(cfg.stack, directory)
+        code = stack_up(cfg.stack, directory)
+        if cfg.stack.kind == "airflow":
+            from cli.stack_airflow import airflow_up
+
+            code = code or airflow_up(directory)
+        return code
     if args.action == "down":
+        from cli.stack_airflow import airflow_down
+
+        airflow_down(directory)  # whatever the profile: `down` leaves nothing running
         return stack_down(directory)
-    return stack_status(cfg.stack, directory)
+    code = stack_status(cfg.stack, directory)
+    if cfg.stack.kind == "airflow":
+        from cli.stack_airflow import airflow_status
+
+        code = airflow_status(directory) or code
+    return code
 
 
 def stack_up(stack_cfg, directory: Path) -> int:
