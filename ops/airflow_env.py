@@ -31,6 +31,8 @@ from ops import services as svc
 
 AIRFLOW_SERVICE = "airflow"
 AIRFLOW_PROJECT = REPO_ROOT / "airflow"
+#: DAGs of the project itself (the retraining loop), copied into the DAG folder on start.
+PROJECT_DAGS = AIRFLOW_PROJECT / "dags"
 DEFAULT_PORT = 8080
 PORT_ENV = "ACCIDENTS_AIRFLOW_PORT"
 VENV_ENV = "ACCIDENTS_AIRFLOW_VENV"
@@ -114,7 +116,21 @@ def airflow_environment(paths: AirflowPaths, port: int) -> dict[str, str]:
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(paths.logs),
         "PATH": f"{venv_dir() / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        # read by the project's DAGs (airflow/dags/): where the project and its Python are
+        "ACCIDENTS_PROJECT_DIR": str(REPO_ROOT),
+        "ACCIDENTS_PYTHON": sys.executable,
     }
+
+
+def install_project_dags(paths: AirflowPaths) -> list[Path]:
+    """Copy the project's DAGs (airflow/dags/*.py) into the DAG folder; returns the copies."""
+    paths.dags.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for source in sorted(PROJECT_DAGS.glob("*.py")):
+        target = paths.dags / source.name
+        target.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+        copies.append(target)
+    return copies
 
 
 def health(port: int) -> dict[str, str]:
@@ -138,7 +154,7 @@ def start_airflow(state_dir: Path, port: int, timeout: float = 420.0) -> svc.Ser
     """Start ``airflow standalone`` (environment first), wait until healthy, record it."""
     airflow = ensure_airflow_venv()
     paths = airflow_paths(state_dir)
-    paths.dags.mkdir(parents=True, exist_ok=True)
+    install_project_dags(paths)
     url = f"http://{svc.LOOPBACK}:{port}"
     if svc.port_in_use(port):
         raise svc.ServiceError(f"port {port} is in use: Airflow cannot listen on {url} "
@@ -197,3 +213,12 @@ def task_log(paths: AirflowPaths, dag_id: str, run_id: str, task_id: str) -> Pat
     folder = paths.logs / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
     attempts = sorted(folder.glob("attempt=*.log"))
     return attempts[-1] if attempts else None
+
+
+def airflow_cli(paths: AirflowPaths, *args: str, timeout: float = 900,
+                env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``airflow *args`` on this Airflow home (e.g. ``db migrate``, ``dags test``)."""
+    airflow = ensure_airflow_venv()
+    full_env = {**os.environ, **(env or {}), **airflow_environment(paths, airflow_port())}
+    return subprocess.run([str(airflow), *args], env=full_env, cwd=paths.home, capture_output=True,
+                          text=True, timeout=timeout, check=False)
