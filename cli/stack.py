@@ -12,19 +12,11 @@ services only reports them.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from accidents.errors import ConfigError
 
 DEFAULT_PROFILE = "minio"
-
-
-def state_dir() -> Path:
-    """Where pid files, logs and the services' data live (gitignored `.stack/`)."""
-    from accidents.config import REPO_ROOT
-
-    return Path(os.environ.get("ACCIDENTS_STACK_DIR") or REPO_ROOT / ".stack").resolve()
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,7 +45,9 @@ def handle(args: argparse.Namespace) -> int:
             f"{cfg.source_file}: stack.kind is {cfg.stack.kind!r}; `run.py stack` manages the "
             "services of a kind minio or airflow profile (the local and mlflow profiles need none)"
         )
-    directory = state_dir()
+    from ops.services import stack_state_dir
+
+    directory = stack_state_dir()
     if args.action == "up":
         code = stack_up(cfg.stack, directory)
         if cfg.stack.kind == "airflow":

@@ -54,9 +54,9 @@ class AirflowRunFailed(UserError):
 
 
 def _stack_dir() -> Path:
-    from cli.stack import state_dir
+    from ops.services import stack_state_dir
 
-    return state_dir()
+    return stack_state_dir()
 
 
 def orchestrator_name(stack_name: str) -> str:
@@ -81,8 +81,8 @@ def ensure_airflow_stack(stack_cfg: Any) -> str:
     """Register/update the Airflow orchestrator and the minio stack around it; activate it."""
     from zenml.enums import StackComponentType as T
 
+    from ops.stack_components import ensure_component
     from ops.stack_minio import ensure_minio_stack
-    from ops.stacks import ensure_component
 
     _require_services()
     name = orchestrator_name(stack_cfg.name)
