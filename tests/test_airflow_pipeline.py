@@ -58,7 +58,7 @@ def test_training_pipeline_runs_as_airflow_tasks(airflow_stack) -> None:
     assert info["status"] == "completed"
     assert info["steps"] == dict.fromkeys(TRAINING_STEPS, "completed")
     assert (info["orchestrator"], info["store"]) == ("airflow", "rest")
-    keys = airflow_stack.s3_keys("zenml/")
+    keys = airflow_stack.keys("zenml/")
     assert any("train_model" in k for k in keys), keys[:20]
 
     from mlflow.tracking import MlflowClient
