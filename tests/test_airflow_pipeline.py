@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +69,16 @@ def test_training_pipeline_runs_as_airflow_tasks(airflow_stack) -> None:
     assert experiment is not None
     runs = client.search_runs([experiment.experiment_id])
     assert runs and any("roc_auc" in " ".join(r.data.metrics) for r in runs), [r.data.metrics for r in runs]
+
+
+def test_a_failed_task_is_one_line_naming_the_step_and_its_log(airflow_stack) -> None:
+    """A step that fails inside Airflow (XGBoost refuses max_depth=-1 at fit time)."""
+    proc = airflow_stack.zenml.run("--config", "airflow", *TINY_GATES, "--set",
+                                   "model.params={max_depth: -1}", check=False, timeout=1500)
+    assert proc.returncode == 2, proc.stdout[-3000:] + proc.stderr[-3000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: step train_model failed on Airflow"), proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    log = last.rsplit("task log: ", 1)[1]
+    assert log.endswith(".log") and "task_id=train_model" in log
+    assert "max_depth" in Path(log).read_text(encoding="utf-8")
