@@ -21,7 +21,8 @@ import pytest
 from ops import airflow_env
 from tests.fixtures.zenml import TINY_GATES, ZenmlEnv, make_zenml_env
 
-pytestmark = pytest.mark.airflow
+#: Each `dags test` runs real pipelines; the first test also pays the fixture's training run.
+pytestmark = [pytest.mark.airflow, pytest.mark.timeout(2400)]
 
 SMALL_MODEL = ("--set", "model.params={n_estimators: 60, max_depth: 4}")
 TASKS = ("monitor", "retrain_needed", "retrain", "promoted", "redeploy")
