@@ -74,17 +74,22 @@ def _stack(runs: dict[str, BaacTables]) -> Pool:
     return Pool(acc, lieux, veh, usr, replaced)
 
 
-@pytest.fixture(scope="module")
-def pool(tmp_path_factory: pytest.TempPathFactory) -> Pool:
-    """Every run of ``RUNS`` written by the command and read back by the loader."""
+def write_and_load(root: Path, n_accidents: int = N_ACCIDENTS) -> Pool:
+    """Run the command once per ``RUNS`` entry into ``root/<label>`` and read it back."""
     runs = {}
     for label, args in RUNS:
-        out: Path = tmp_path_factory.mktemp(f"synthetic-{label}")
-        assert synthetic_command([str(out), "--n-accidents", str(N_ACCIDENTS), *args]) == 0
+        out = root / label
+        assert synthetic_command([str(out), "--n-accidents", str(n_accidents), *args]) == 0
         years = [int(a) for a in args[args.index("--years") + 1:args.index("--year-drift")]] \
             if "--years" in args else [2022, 2023]
         runs[label] = load_years(out, years)
     return _stack(runs)
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory: pytest.TempPathFactory) -> Pool:
+    """Every run of ``RUNS`` written by the command and read back by the loader."""
+    return write_and_load(tmp_path_factory.mktemp("synthetic-structure"))
 
 
 def _boxes() -> pd.DataFrame:

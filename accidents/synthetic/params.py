@@ -167,9 +167,10 @@ RUNAWAY_GRAV = {1: 0.935, -1: 0.05, 4: 0.015}
 #: intersection. In the samples (2023-2024) every one of the 31 accidents with several
 #: rows is at an intersection (int != 1) and has the same catr on every row, so only
 #: intersection accidents (~29 %) get extra rows, copying the first row's category
-#: [samples]; rows per intersection accident [ASSUMED, tuned to 1.29 overall].
+#: [samples]; rows per intersection accident [ASSUMED, tuned to 1.29 rows per accident
+#: and ~28 % of accidents with several rows, FACTS §1].
 LIEUX_EXTRA_FROM_YEAR = 2023
-P_EXTRA_LIEUX = {"intersection": {1: 0.10, 2: 0.76, 3: 0.14}, "other": {1: 1.0}}
+P_EXTRA_LIEUX = {"intersection": {1: 0.05, 2: 0.85, 3: 0.10}, "other": {1: 1.0}}
 #: ``voie`` not recorded ("N/A") on lieux rows, 2021+: 13.7 % pooled 2019-2024 [FACTS §5]
 #: with none in the 2019 sample and 12-19.5 % in the 2021-2024 samples -> 16 % [derived].
 P_VOIE_NA = 0.16

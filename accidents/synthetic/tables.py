@@ -452,6 +452,7 @@ def _users(rng: np.random.Generator, acc: pd.DataFrame, veh: pd.DataFrame, year:
     trajet = np.where(runaway, -1, set_missing(rng, trajet, 0.002))
     secu1 = np.where(runaway, np.where(rng.random(n) < 0.9, -1, 8), secu1)
     secu2 = np.where(runaway, -1, secu2)
+    secu3 = np.where(runaway, -1, secu3)
     frame = pd.DataFrame({
         "Num_Acc": veh["Num_Acc"].to_numpy()[vi],
         "id_usager": _id_base(year, "usr") + np.arange(n, dtype=np.int64),
