@@ -202,20 +202,6 @@ def _header_names(header_line: str, sep: str, path: Path, table: str) -> list[st
     return [canon.get(_norm_header(n), n.strip().strip('"').strip()) for n in names]
 
 
-def _refuse_repeated_header(frame: pd.DataFrame, names: list[str], path: Path) -> None:
-    """A data row equal to the header: two files were concatenated, or a header was pasted in."""
-    header = [_norm_header(n) for n in names]
-    first = frame.iloc[:, 0].str.strip().str.strip('"').str.strip().str.lower()
-    for i in np.flatnonzero((first == header[0]).to_numpy())[:50]:
-        row = [_norm_header(str(v)) for v in frame.iloc[i]]
-        if 2 * sum(a == b for a, b in zip(row, header)) >= len(header):
-            raise DataError(
-                f"{path}: line {int(frame.index[i])}, column {frame.columns[0]!r}: value "
-                f"{frame.iloc[i, 0]!r}: the header line appears again inside the file (two files "
-                f"concatenated?); remove it"
-            )
-
-
 @dataclass
 class CheckedCsv:
     """A CSV file that passed the byte-level checks, parsed to raw strings."""
@@ -286,9 +272,7 @@ def read_raw(path: Path, table: str, year: int) -> RawFile:
         return sep, _header_names(header_line, sep, path, table)
 
     checked = read_checked_csv(path, header_names)
-    frame, names, sep, decoded = checked.frame, checked.names, checked.separator, checked.decoded
-    if len(frame):
-        _refuse_repeated_header(frame, names, path)
+    frame, sep, decoded = checked.frame, checked.separator, checked.decoded
     canon = {c.lower(): c for c in COLUMNS[table]}
     canon.update(COLUMN_ALIASES)
     rename: dict[str, str] = {}

@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from accidents.data.csv_formats import read_table_csv
-from accidents.data.loader import load_years
+from accidents.data.loader import DEFAULT_TOLERANCE, load_years
+from accidents.data.validity import DEFAULT_VALIDITY_TOLERANCE
 from accidents.errors import DataError
 from accidents.learning.features import (
     MODEL_INPUT_COLUMNS,
@@ -32,9 +33,13 @@ def batch_from_baac(
     years: Sequence[int],
     months: Sequence[int] | None = None,
     target: str = "user",
+    tolerance: float = DEFAULT_TOLERANCE,
+    validity_tolerance: float = DEFAULT_VALIDITY_TOLERANCE,
 ) -> pd.DataFrame:
-    """Feature rows (with labels) of ``years`` (optionally only ``months``) from BAAC files."""
-    tables = load_years(Path(data_dir), list(years))
+    """Feature rows (with labels) of ``years`` (optionally only ``months``) from BAAC files,
+    loaded with the profile's tolerances (``data.tolerance`` / ``data.validity_tolerance``)."""
+    tables = load_years(Path(data_dir), list(years), tolerance=tolerance,
+                        validity_tolerance=validity_tolerance)
     users, _ = build_user_table(tables)
     frame = accident_level_table(users) if target == "accident" else users
     if months:
