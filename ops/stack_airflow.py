@@ -47,6 +47,8 @@ TIMEOUT_ENV = "ACCIDENTS_AIRFLOW_TIMEOUT"
 DEFAULT_TIMEOUT = 1800.0
 #: Seconds a DAG run may be failed while the ZenML run is not finished before we give up.
 FAILED_DAG_GRACE = 20.0
+#: Seconds to let Airflow record the last task's end after ZenML says the run completed.
+SETTLE_SECONDS = 30.0
 
 
 class AirflowRunFailed(UserError):
@@ -135,33 +137,54 @@ def wait_for_run(run: Any, dag_id: str, timeout: float | None = None, poll: floa
     timeout = float(os.environ.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT) if timeout is None else timeout
     paths = airflow_env.airflow_paths(_stack_dir())
     print(f">> submitted to Airflow as DAG {dag_id} (waiting up to {timeout:.0f} s)", flush=True)
-    started = time.monotonic()
-    seen: dict[str, str] = {}
+    progress = _Progress(paths, dag_id)
     failed_since: float | None = None
     while True:
         current = Client().get_pipeline_run(run.id)
-        airflow_runs = airflow_env.dag_runs(paths, dag_id)
-        airflow_run, airflow_state = airflow_runs[-1] if airflow_runs else (None, None)
-        tasks = airflow_env.task_states(paths, dag_id, airflow_run) if airflow_run else {}
-        for task, state in sorted(tasks.items()):
-            if state and seen.get(task) != state:
-                seen[task] = state
-                print(f"   [{time.monotonic() - started:5.0f} s] airflow task {task}: {state}", flush=True)
+        airflow_run, airflow_state, tasks = progress.poll()
         status = _status(current)
         if current.status.is_finished:
             if status != "completed":
                 raise AirflowRunFailed(_failure_line(current, paths, dag_id, airflow_run, tasks))
+            # ZenML marks the run completed inside the last task, before Airflow records
+            # that task's end: let Airflow catch up so the progress shows the last state.
+            settle = time.monotonic() + SETTLE_SECONDS
+            while airflow_state not in ("success", "failed") and time.monotonic() < settle:
+                time.sleep(1.0)
+                airflow_run, airflow_state, tasks = progress.poll()
             return current
         if airflow_state == "failed":
             failed_since = failed_since or time.monotonic()
             if time.monotonic() - failed_since > FAILED_DAG_GRACE:
                 raise AirflowRunFailed(_failure_line(current, paths, dag_id, airflow_run, tasks))
-        if time.monotonic() - started > timeout:
+        if progress.elapsed() > timeout:
             raise AirflowRunFailed(
                 f"run {current.name} not finished after {timeout:.0f} s on Airflow (ZenML status "
                 f"{status}, DAG {dag_id} run {airflow_run or 'not created'}: {airflow_state or '-'}); "
-                f"Airflow log: {paths.home / '..' / 'airflow.log'}")
+                f"Airflow log: {paths.home.parent / (airflow_env.AIRFLOW_SERVICE + '.log')}")
         time.sleep(poll)
+
+
+class _Progress:
+    """Reads the DAG run's task states from Airflow and prints each change once."""
+
+    def __init__(self, paths: airflow_env.AirflowPaths, dag_id: str) -> None:
+        self.paths, self.dag_id = paths, dag_id
+        self.started = time.monotonic()
+        self.seen: dict[str, str] = {}
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def poll(self) -> tuple[str | None, str | None, dict[str, str | None]]:
+        runs = airflow_env.dag_runs(self.paths, self.dag_id)
+        airflow_run, airflow_state = runs[-1] if runs else (None, None)
+        tasks = airflow_env.task_states(self.paths, self.dag_id, airflow_run) if airflow_run else {}
+        for task, state in sorted(tasks.items()):
+            if state and self.seen.get(task) != state:
+                self.seen[task] = state
+                print(f"   [{self.elapsed():5.0f} s] airflow task {task}: {state}", flush=True)
+        return airflow_run, airflow_state, tasks
 
 
 def _failure_line(run: Any, paths: airflow_env.AirflowPaths, dag_id: str,
