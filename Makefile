@@ -11,7 +11,7 @@ export ZENML_ANALYTICS_OPT_IN := false
 export ZENML_ENABLE_RICH_TRACEBACK := false
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test test-fast lint venv dashboard stack-up stack-down clean help
+.PHONY: run test test-fast lint venv airflow-venv dashboard stack-up stack-down clean help
 
 help:
 	@echo "make run   - train, evaluate and promote a model on the embedded default stack (python run.py)"
@@ -20,6 +20,7 @@ help:
 	@echo "make lint  - ruff"
 	@echo "make dashboard - start the local ZenML dashboard"
 	@echo "make stack-up / stack-down - local S3 (SeaweedFS) + MLflow server for the minio profile"
+	@echo "make airflow-venv - Apache Airflow's own environment (.airflow-venv) from airflow/uv.lock"
 
 $(UV_BOOT)/bin/uv:
 	@echo ">> bootstrapping uv $(UV_VERSION) with pip into $(UV_BOOT)/"
@@ -40,6 +41,12 @@ FAST_MARKERS := not pipeline and not service and not browser and not stack and n
 
 test-fast: venv
 	$(PY) -m pytest -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
+
+# Airflow conflicts with the project's fastapi: its own environment from its own lock.
+# `run.py stack up airflow` and the airflow tests create it too when needed.
+airflow-venv: venv
+	@UV_PROJECT_ENVIRONMENT=$(CURDIR)/.airflow-venv $(UV) sync --frozen --quiet --project airflow --python $(PYTHON)
+	@echo ">> .airflow-venv is in sync with airflow/uv.lock"
 
 lint: venv
 	$(VENV)/bin/ruff check .

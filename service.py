@@ -3,8 +3,9 @@
 Serves the model exported from the production ZenML model version (ops/bento_export.py)
 with no ZenML import. Endpoints (all JSON):
 
-- ``POST /predict``        1..100 road users per request; adaptive batching merges
-                           concurrent requests into one model call (the online path).
+- ``POST /predict``        1..100 road users per request, scored on the event loop by the
+                           lean scorer (the online path); ``"explain": true`` adds per-row
+                           contributions of the fields (also on the two batch routes).
 - ``POST /predict_batch``  1..10,000 road users in one model call (bulk scoring).
 - ``POST /predict_columns`` the same batch column-wise (one list per field), validated
                            with numpy instead of one pydantic object per row: the fast
@@ -19,11 +20,11 @@ is appended to the prediction log read by the monitoring pipeline. When
 ``ACCIDENTS_API_KEY`` is set, the prediction endpoints need it (``X-API-Key`` or
 ``Authorization: Bearer``), health and metrics stay open.
 
-Performance choices (see README.md, "Serving" for the measurements): the batch handlers
-build one DataFrame column-wise and log a batch with one vectorised write; the columnar
-route never creates per-row Python objects (pydantic-core parses the lists, numpy checks
-the rules); the dispatcher's latency
-budget is large enough that it queues instead of shedding load with 503 under bursts.
+Performance choices (docs/serving.md, "Where the time goes"; figures in docs/benchmarks.md):
+every route turns validated input into numpy columns and scores them with the lean scorer
+(accidents/serving/scoring.py: the saved pipeline's deriver function and fitted trees, no
+DataFrame), logs a batch with one vectorised write; the columnar route never creates
+per-row Python objects (pydantic-core parses the lists, numpy checks the rules).
 """
 
 from __future__ import annotations
@@ -69,12 +70,6 @@ from accidents.serving.scoring import Scorer
 WEB_DIR = Path(__file__).resolve().parent / "web"
 API_KEY_ENV = "ACCIDENTS_API_KEY"
 GC_FREEZE_ENV = "ACCIDENTS_GC_FREEZE"
-#: Adaptive batching: at most this many rows per model call, and the latency budget (ms)
-#: after which the dispatcher would answer 503. The budget is deliberately generous:
-#: under a burst the queue drains at the model's speed, and shedding requests that would
-#: have been answered within a second or two is worse than a slower answer.
-MAX_BATCH_SIZE = int(os.environ.get("ACCIDENTS_MAX_BATCH_SIZE", "256"))
-MAX_LATENCY_MS = int(os.environ.get("ACCIDENTS_MAX_LATENCY_MS", "10000"))
 MAX_ROWS_PREDICT = 100
 MAX_ROWS_BATCH = MAX_COLUMN_ROWS
 

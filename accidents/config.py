@@ -32,7 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO_ROOT / "configs"
 DEFAULT_PROFILE = "local"
 
-STACK_KINDS = ("local", "mlflow", "minio")
+STACK_KINDS = ("local", "mlflow", "minio", "airflow")
 DATA_SOURCES = ("auto", "synthetic", "dir", "download")
 TARGETS = ("user", "accident")
 SPLIT_METHODS = ("random", "temporal")

@@ -1,19 +1,28 @@
-"""Serving benchmark: the Bento vs a minimal FastAPI + uvicorn server on the same model.
+"""Serving benchmark: the Bento vs a plain FastAPI server vs the MLflow model server, same model.
 
-    .venv/bin/python bench/bench_serving.py                 # ~6 min on 2 cores
-    .venv/bin/python bench/bench_serving.py --seconds 10    # quicker, noisier
+    .venv/bin/python bench/bench_serving.py                    # ~3 min on 2 cores
+    .venv/bin/python bench/bench_serving.py --seconds 10       # longer runs, less noise
+    .venv/bin/python bench/bench_serving.py --profile 10       # + py-spy on a Bento worker at c=32
 
 What it does, in one run on this machine:
 1. trains the product's model (accidents.learning.model.build_model("xgboost"), default parameters)
-   on synthetic BAAC data and exports it with ops.bento_export (model store + Bento);
-2. serves (a) the Bento with `bentoml serve` and (b) a plain FastAPI app (same pydantic
-   input model, same DataFrame builder, ``predict_proba`` once per request, no batching,
-   no log) under uvicorn with 1 worker and with 2 workers;
-3. measures with wrk (Debian's /usr/bin/wrk, Lua script, loopback): single-row requests at
-   concurrency 1, 8, 32 (requests/s, p50, p99, errors) and batches of 1,000 rows at
-   concurrency 2 (rows/s), for the Bento both as rows (``/predict_batch``) and column-wise
-   (``/predict_columns``); prints a table, the Bento/plain ratios and the targets, and
-   writes outputs/bench/serving.json. ``--skip-plain`` measures the Bento only.
+   on synthetic BAAC data, exports it with ops.bento_export (model store + Bento) and saves
+   the same fitted pipeline with ``mlflow.sklearn.save_model`` (``pyfunc_predict_fn=
+   "predict_proba"``, signature inferred from the inputs);
+2. starts the three servers side by side: (a) the Bento (``bentoml serve``), (b) a plain
+   FastAPI app (same pydantic input model, ``predict_proba`` of the pipeline once per
+   request, no batching, no log) under uvicorn with 2 workers, (c) ``mlflow models serve
+   --env-manager local --workers 2`` (the server ZenML's MLflow deployer runs);
+3. checks every server's answers against the pipeline's ``predict_proba`` (never times a
+   wrong or failing server), then measures with wrk (Debian's /usr/bin/wrk, Lua script,
+   loopback) case by case, the servers interleaved within each case so that the machine's
+   load (shared cores) hits the peers alike: single-row requests at concurrency 1, 8 and 32,
+   batches of 1,000 rows at concurrency 2 (rows for every server in its own format; the
+   Bento's columnar route too), and the cost of explanations on the Bento;
+4. prints a table with the 1-minute load average beside every figure, the targets of
+   issue 13 and the ratios to the peers, and writes outputs/bench/serving.json: per server
+   and case ``rps``, ``p50_ms``, ``p99_ms``, ``rows_per_s``, ``errors``, ``loadavg``, plus the
+   load average before and after the run.
 
 Load generator and servers share the machine's cores, as the issue's targets assume.
 """
@@ -28,13 +37,22 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+
+import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 MODEL_ENV = "BENCH_PLAIN_MODEL"
+#: wrk connections for the single-row cases, and for the 1,000-row batch cases.
+SINGLE_CONCURRENCY = (1, 8, 32)
+BATCH_ROWS, BATCH_CONCURRENCY = 1000, 2
+#: Rows per explained batch: TreeSHAP costs far more per row than a prediction.
+EXPLAIN_ROWS = 100
 
 
 def create_plain_app() -> Any:
@@ -68,22 +86,52 @@ def _start_plain(model_file: Path, port: int, workers: int, log: Path) -> subpro
     cmd = [sys.executable, "-m", "uvicorn", "bench.bench_serving:create_plain_app", "--factory",
            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
            "--log-level", "warning", "--no-access-log"]
+    return _start(cmd, env, log, f"http://127.0.0.1:{port}/healthz", "plain server")
+
+
+def _save_mlflow_model(model: Any, sample: Any, path: Path) -> Path:
+    """The same fitted pipeline in MLflow's sklearn flavour, pyfunc answering predict_proba."""
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    from accidents.learning.features import MODEL_INPUT_COLUMNS
+
+    inputs = sample[list(MODEL_INPUT_COLUMNS)].head(200)
+    signature = infer_signature(inputs, model.predict_proba(inputs))
+    # cloudpickle, not the default skops: skops refuses the project's deriver and XGBoost types
+    # unless each is listed as trusted; the pickle is what the Bento stores too.
+    mlflow.sklearn.save_model(model, str(path), signature=signature, pyfunc_predict_fn="predict_proba",
+                              serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE)
+    return path
+
+
+def _start_mlflow(model_dir: Path, port: int, workers: int, log: Path) -> subprocess.Popen:
+    """``mlflow models serve --env-manager local`` (PYTHONPATH lets it unpickle the deriver)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "MLFLOW_TRACKING_URI": f"file:{log.parent / 'mlruns'}",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}  # its uvicorn
+    cmd = [str(Path(sys.executable).parent / "mlflow"), "models", "serve", "-m", str(model_dir),
+           "--env-manager", "local", "--workers", str(workers), "--host", "127.0.0.1", "--port", str(port)]
+    return _start(cmd, env, log, f"http://127.0.0.1:{port}/ping", "mlflow models serve")
+
+
+def _start(cmd: list[str], env: dict[str, str], log: Path, ready_url: str, what: str) -> subprocess.Popen:
+    import httpx
+
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-    import httpx
-
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"plain server exited:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(f"{what} exited:\n{log.read_text()[-3000:]}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+            if httpx.get(ready_url, timeout=2).status_code == 200:
                 return proc
         except httpx.HTTPError:
             pass
-        time.sleep(0.3)
-    raise RuntimeError("plain server not ready after 120 s")
+        time.sleep(0.5)
+    _stop(proc)
+    raise RuntimeError(f"{what} not ready after 180 s:\n{log.read_text()[-3000:]}")
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -95,58 +143,177 @@ def _stop(proc: subprocess.Popen) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _measure(name: str, url: str, single_path: str, batch_path: str, singles: list[str],
-             batches: list[str], work: Path, seconds: int, headers: dict[str, str],
-             columnar: tuple[str, list[str]] | None = None) -> dict[str, Any]:
+@dataclass
+class Peer:
+    """A running server and how each case is sent to it (path, bodies) or None if it has no such route."""
+
+    name: str
+    url: str
+    routes: dict[str, tuple[str, list[str]]]
+    stop: Any
+    pid: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _check(peer: Peer, case: str, expected: np.ndarray, read: Any) -> None:
+    """The peer's answer to the case's first body equals the pipeline's predict_proba (else no timing)."""
     import httpx
+
+    path, bodies = peer.routes[case]
+    resp = httpx.post(peer.url + path, content=bodies[0], timeout=120,
+                      headers={"Content-Type": "application/json", **peer.headers})
+    if resp.status_code != 200:
+        raise RuntimeError(f"{peer.name} {path} answered {resp.status_code}: {resp.text[:500]}")
+    got = np.asarray(read(resp.json()), dtype=float)
+    if got.shape != expected.shape or np.max(np.abs(got - expected)) > 1e-6:
+        raise RuntimeError(f"{peer.name} {path}: answers differ from the pipeline's predict_proba "
+                           f"(max |diff| {np.max(np.abs(got - expected)) if got.shape == expected.shape else got.shape})")
+
+
+def _case_plan() -> list[tuple[str, int, int]]:
+    """(case, connections, rows per request) in the order measured."""
+    plan = [(f"single c={c}", c, 1) for c in SINGLE_CONCURRENCY]
+    plan += [(f"rows {BATCH_ROWS} c={BATCH_CONCURRENCY}", BATCH_CONCURRENCY, BATCH_ROWS),
+             (f"columns {BATCH_ROWS} c={BATCH_CONCURRENCY}", BATCH_CONCURRENCY, BATCH_ROWS),
+             ("explain single c=1", 1, 1),
+             (f"explain columns {EXPLAIN_ROWS} c={BATCH_CONCURRENCY}", BATCH_CONCURRENCY, EXPLAIN_ROWS)]
+    return plan
+
+
+def _measure(peers: list[Peer], work: Path, seconds: int) -> list[dict[str, Any]]:
+    """Every case on every peer that has it, peers interleaved per case; load recorded per figure."""
+    from tests.fixtures.serving import run_wrk
+
+    for peer in peers:  # warm-up (imports, first model calls, connection pools)
+        path, bodies = peer.routes["single c=1"]
+        run_wrk(peer.url, path, bodies, work, connections=8, seconds=2, headers=peer.headers)
+    results = []
+    for case, conc, rows in _case_plan():
+        for peer in peers:
+            if case not in peer.routes:
+                continue
+            path, bodies = peer.routes[case]
+            load = os.getloadavg()[0]
+            res = run_wrk(peer.url, path, bodies, work, connections=conc, seconds=seconds, headers=peer.headers,
+                          timeout="30s" if rows > 1 else "10s")
+            row = {"server": peer.name, "case": case, "path": path, "connections": conc, "rows_per_request": rows,
+                   "rps": res["rps"], "p50_ms": res["p50_ms"], "p99_ms": res["p99_ms"],
+                   "rows_per_s": res["rps"] * rows, "errors": res["errors"], "requests": res["requests"],
+                   "loadavg": round(load, 2)}
+            results.append(row)
+            print(f"  {peer.name:<10} {case:<24} {row['rps']:8.0f} req/s {row['rows_per_s']:9.0f} rows/s  "
+                  f"p50 {row['p50_ms']:7.1f} ms  p99 {row['p99_ms']:7.1f} ms  errors {row['errors']}  "
+                  f"load {load:.1f}", flush=True)
+    return results
+
+
+def _profile(peer: Peer, work: Path, seconds: int, out_dir: Path) -> dict[str, Any]:
+    """py-spy on the busiest Bento worker while wrk sends single rows at c=32: where the time goes."""
+    import shutil
+    import threading
+
+    import psutil
 
     from tests.fixtures.serving import run_wrk
 
-    checks = [(single_path, singles[0]), (batch_path, batches[0])] + ([(columnar[0], columnar[1][0])]
-                                                                      if columnar else [])
-    for path, body in checks:
-        check = httpx.post(url + path, content=body, timeout=120,
-                           headers={"Content-Type": "application/json", **headers})
-        if check.status_code != 200:  # never time a server that answers errors
-            raise RuntimeError(f"{name} {path} answered {check.status_code}: {check.text[:500]}")
-    out: dict[str, Any] = {"server": name, "single": {}, "batch": {}}
-    run_wrk(url, single_path, singles, work, connections=8, seconds=3, headers=headers)  # warm-up
-    for conc in (1, 8, 32):
-        res = run_wrk(url, single_path, singles, work, connections=conc, seconds=seconds, headers=headers)
-        out["single"][conc] = res
-        print(f"  {name:<14} single c={conc:<3} {res['rps']:8.0f} req/s  p50 {res['p50_ms']:7.1f} ms  "
-              f"p99 {res['p99_ms']:7.1f} ms  errors {res['errors']}", flush=True)
-    res = run_wrk(url, batch_path, batches, work, connections=2, seconds=seconds, headers=headers,
-                  timeout="30s")
-    res["rows_per_s"] = res["rps"] * 1000
-    out["batch"] = res
-    print(f"  {name:<14} batch 1000 c=2 {res['rows_per_s']:8.0f} rows/s  p50 {res['p50_ms']:7.1f} ms  "
-          f"p99 {res['p99_ms']:7.1f} ms  errors {res['errors']}  (rows, {batch_path})", flush=True)
-    if columnar:
-        res = run_wrk(url, columnar[0], columnar[1], work, connections=2, seconds=seconds, headers=headers,
-                      timeout="30s")
-        res["rows_per_s"] = res["rps"] * 1000
-        out["batch_columns"] = res
-        print(f"  {name:<14} batch 1000 c=2 {res['rows_per_s']:8.0f} rows/s  p50 {res['p50_ms']:7.1f} ms  "
-              f"p99 {res['p99_ms']:7.1f} ms  errors {res['errors']}  (columns, {columnar[0]})", flush=True)
-    return out
+    pyspy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(pyspy).exists():
+        print("  (py-spy not installed: `pip install py-spy`; profile skipped)")
+        return {}
+    path, bodies = peer.routes["single c=32"]
+    load = threading.Thread(target=run_wrk, args=(peer.url, path, bodies, work),
+                            kwargs={"connections": 32, "seconds": seconds + 4, "headers": peer.headers})
+    load.start()
+    time.sleep(2)
+    workers = [p for p in psutil.Process(peer.pid).children(recursive=True)
+               if any("worker" in part for part in p.cmdline())]
+    for p in workers:
+        p.cpu_percent(None)
+    time.sleep(1)
+    worker = max(workers, key=lambda p: p.cpu_percent(None))
+    raw = out_dir / "serving-profile.txt"
+    spy = subprocess.run([pyspy, "record", "--pid", str(worker.pid), "--duration", str(seconds), "--rate", "200",
+                          "--format", "raw", "--output", str(raw), "--nonblocking"],
+                         capture_output=True, text=True, check=False)
+    load.join()
+    if not raw.exists():
+        print(f"  py-spy gave no profile (exit {spy.returncode}): {spy.stderr[-500:]}")
+    return _summarise_profile(raw)
+
+
+#: Profile areas by the source files of a sample's stack: the first four claim any sample
+#: whose stack passes through them (XGBoost under the explainer is explanation time), the
+#: others go by the deepest matching frame (json under BentoML's response is JSON time).
+PROFILE_AREAS: dict[str, tuple[str, ...]] = {
+    "explanations (TreeSHAP)": ("serving/explain.py",),
+    "scoring (derive + XGBoost)": ("serving/scoring.py", "learning/model.py", "xgboost/"),
+    "prediction log": ("prediction_log.py", "msgspec", "concurrent_log_handler", "logging/"),
+    "input validation (pydantic models, numpy rules)": ("serving/rows.py", "serving/columns.py",
+                                                        "serving/rules.py", "pydantic"),
+    "JSON encode/decode": ("json/", "orjson"),
+    "metrics, tracing (prometheus, opentelemetry)": ("prometheus_client", "opentelemetry",
+                                                     "server/metrics", "http/instruments"),
+    "service handler and middlewares (service.py)": ("service.py",),
+    "BentoML request/response plumbing": ("_bentoml_impl", "_bentoml_sdk", "bentoml/"),
+    "ASGI/HTTP (uvicorn, starlette, httptools)": ("uvicorn", "starlette", "h11", "httptools", "anyio"),
+    "asyncio event loop": ("asyncio", "uvloop", "selectors"),
+}
+
+
+_CLAIMING = 4
+
+
+def _area(stack: str) -> str:
+    for area, marks in list(PROFILE_AREAS.items())[:_CLAIMING]:
+        if any(mark in stack for mark in marks):
+            return area
+    for frame in reversed(stack.split(";")):
+        where = frame.rpartition("(")[2]
+        for area, marks in PROFILE_AREAS.items():
+            if any(mark in where for mark in marks):
+                return area
+    return "other"
+
+
+def _summarise_profile(raw: Path) -> dict[str, Any]:
+    """Share of one worker's samples per area (exclusive: each sample counted once)."""
+    if not raw.exists():
+        return {}
+    counts: dict[str, int] = {}
+    for line in raw.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        if n.isdigit():
+            area = _area(stack)
+            counts[area] = counts.get(area, 0) + int(n)
+    total = sum(counts.values())
+    shares = {area: round(100 * c / total, 1) for area, c in sorted(counts.items(), key=lambda kv: -kv[1])}
+    print(f"  profile of one Bento worker at c=32 ({total} samples, share per area):")
+    for area, share in shares.items():
+        print(f"    {share:5.1f} %  {area}")
+    return {"samples": total, "share_percent": shares, "raw": str(raw)}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=int, default=20, help="duration of each wrk run (default 20)")
+    parser.add_argument("--seconds", type=int, default=5, help="duration of each wrk run (default 5)")
     parser.add_argument("--n-accidents", type=int, default=3000, help="synthetic accidents per year")
-    parser.add_argument("--skip-plain", action="store_true", help="measure the Bento only")
+    parser.add_argument("--workers", type=int, default=2, help="workers of the plain and MLflow servers")
+    parser.add_argument("--skip-peers", action="store_true", help="measure the Bento only")
+    parser.add_argument("--profile", type=int, default=0, metavar="SECONDS",
+                        help="also profile a Bento worker with py-spy for SECONDS at c=32")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs" / "bench" / "serving.json")
     args = parser.parse_args(argv)
 
     import joblib
 
+    from accidents.learning.features import MODEL_INPUT_COLUMNS
     from accidents.serving.schema import frame_to_columns, frame_to_records
     from tests.fixtures.serving import export_model, free_port, start_server
 
+    started = datetime.now(UTC)
+    load_start = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="bench-serving-"))
-    print(f"work dir {work}", flush=True)
+    print(f"work dir {work}; load average {load_start}", flush=True)
     from accidents.data.loader import load_years
     from accidents.learning.features import build_user_table
     from accidents.learning.model import build_model, fit_model
@@ -160,67 +327,106 @@ def main(argv: list[str] | None = None) -> int:
     tags = export_model(model_file, work / "bentoml", "1", 0.5, {}, [2022, 2023])
     print(f"model trained on {len(users)} users; Bento {tags['bento_tag']}", flush=True)
 
-    sample = users.sample(2000, random_state=0)
+    sample = users.sample(2 * BATCH_ROWS, random_state=0)
     records = frame_to_records(sample)
+    batch_frames = [sample.iloc[i:i + BATCH_ROWS] for i in (0, BATCH_ROWS)]
     singles = [json.dumps({"road_users": [r]}) for r in records[:500]]
-    batches = [json.dumps({"road_users": records[i:i + 1000]}) for i in (0, 1000)]
-    column_batches = [json.dumps({"columns": frame_to_columns(sample.iloc[i:i + 1000])}) for i in (0, 1000)]
-    results: dict[str, Any] = {"seconds": args.seconds, "cpus": os.cpu_count(),
-                               "loadavg_start": os.getloadavg(), "runs": []}
+    rows = [json.dumps({"road_users": records[i:i + BATCH_ROWS]}) for i in (0, BATCH_ROWS)]
+    columns = [json.dumps({"columns": frame_to_columns(f)}) for f in batch_frames]
+    explained_single = [json.dumps({"road_users": [r], "explain": True}) for r in records[:500]]
+    explained_columns = [json.dumps({"columns": frame_to_columns(f.head(EXPLAIN_ROWS)), "explain": True})
+                         for f in batch_frames]
+    names = list(MODEL_INPUT_COLUMNS)
+    mlflow_single = [json.dumps({"dataframe_split": {"columns": names, "data": [[r[c] for c in names]]}})
+                     for r in records[:500]]
+    mlflow_rows = [json.dumps({"dataframe_split": {"columns": names,
+                                                   "data": [[r[c] for c in names] for r in records[i:i + BATCH_ROWS]]}})
+                   for i in (0, BATCH_ROWS)]
+    expected_one = model.predict_proba(sample.head(1)[names])[:, 1]
+    expected_batch = model.predict_proba(batch_frames[0][names])[:, 1]
 
-    server = start_server(tags["bento_tag"], work / "bentoml", work)
+    rows_case, cols_case = f"rows {BATCH_ROWS} c={BATCH_CONCURRENCY}", f"columns {BATCH_ROWS} c={BATCH_CONCURRENCY}"
+    singles_cases = [f"single c={c}" for c in SINGLE_CONCURRENCY]
+    peers: list[Peer] = []
     try:
-        results["runs"].append(_measure("bento", server.url, "/predict", "/predict_batch", singles,
-                                        batches, work, args.seconds, {},
-                                        columnar=("/predict_columns", column_batches)))
+        server = start_server(tags["bento_tag"], work / "bentoml", work)
+        peers.append(Peer("bento", server.url, {
+            **{c: ("/predict", singles) for c in singles_cases}, rows_case: ("/predict_batch", rows),
+            cols_case: ("/predict_columns", columns), "explain single c=1": ("/predict", explained_single),
+            f"explain columns {EXPLAIN_ROWS} c={BATCH_CONCURRENCY}": ("/predict_columns", explained_columns)}, server.stop, server.proc.pid))
+        if not args.skip_peers:
+            port = free_port()
+            proc = _start_plain(model_file, port, args.workers, work / "plain.log")
+            peers.append(Peer(f"plain-{args.workers}w", f"http://127.0.0.1:{port}",
+                              {**{c: ("/predict", singles) for c in singles_cases}, rows_case: ("/predict", rows)},
+                              lambda p=proc: _stop(p), proc.pid))
+            mlflow_dir = _save_mlflow_model(model, users, work / "mlflow-model")
+            port = free_port()
+            proc = _start_mlflow(mlflow_dir, port, args.workers, work / "mlflow.log")
+            peers.append(Peer(f"mlflow-{args.workers}w", f"http://127.0.0.1:{port}",
+                              {**{c: ("/invocations", mlflow_single) for c in singles_cases},
+                               rows_case: ("/invocations", mlflow_rows)}, lambda p=proc: _stop(p), proc.pid))
+        readers = {"bento": lambda b: [a["probability"] for a in b],
+                   "plain": lambda b: b["probability"], "mlflow": lambda b: [p[1] for p in b["predictions"]]}
+        for peer in peers:
+            read = readers[peer.name.split("-")[0]]
+            _check(peer, "single c=1", expected_one, read)
+            _check(peer, rows_case, expected_batch, (lambda b: b["probability"]) if peer.name == "bento" else read)
+        _check(peers[0], cols_case, expected_batch, lambda b: b["probability"])
+        print("answers of every server equal the pipeline's predict_proba (|diff| <= 1e-6)", flush=True)
+        results = _measure(peers, work, args.seconds)
+        profile = _profile(peers[0], work, args.profile, args.out.parent) if args.profile else {}
     finally:
-        server.stop()
-    for workers in () if args.skip_plain else (1, 2):
-        port = free_port()
-        proc = _start_plain(model_file, port, workers, work / f"plain-{workers}.log")
-        try:
-            results["runs"].append(_measure(f"plain-{workers}w", f"http://127.0.0.1:{port}", "/predict",
-                                            "/predict", singles, batches, work, args.seconds, {}))
-        finally:
-            _stop(proc)
-    results["loadavg_end"] = os.getloadavg()
-    _report(results)
+        for peer in peers:
+            peer.stop()
+    report = {"date": started.isoformat(timespec="seconds"), "command": " ".join(["bench/bench_serving.py", *(argv or sys.argv[1:])]),
+              "cpus": os.cpu_count(), "seconds_per_case": args.seconds, "loadavg_start": load_start,
+              "loadavg_end": os.getloadavg(), "results": results, "profile": profile}
+    _report(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2, default=str))
+    args.out.write_text(json.dumps(report, indent=2, default=str))
     print(f"written {args.out}")
     return 0
 
 
-def _report(results: dict[str, Any]) -> None:
-    runs = {r["server"]: r for r in results["runs"]}
-    bento = runs["bento"]
-    print("\nsummary (requests/s; p50/p99 ms)")
-    print(f"{'':<14}{'c=1':>22}{'c=8':>22}{'c=32':>22}{'batch rows/s':>16}{'columns rows/s':>16}")
-    for name, r in runs.items():
-        cells = "".join(f"{s['rps']:>8.0f} {s['p50_ms']:>5.1f}/{s['p99_ms']:<6.1f}"
-                        for s in (r["single"][c] for c in (1, 8, 32)))
-        cols = f"{r['batch_columns']['rows_per_s']:>16.0f}" if "batch_columns" in r else f"{'-':>16}"
-        print(f"{name:<14}{cells}{r['batch']['rows_per_s']:>16.0f}{cols}")
-    for name in ("plain-1w", "plain-2w") if "plain-1w" in runs else ():
-        ratio = bento["single"][32]["rps"] / max(runs[name]["single"][32]["rps"], 1e-9)
-        bratio = bento["batch"]["rows_per_s"] / max(runs[name]["batch"]["rows_per_s"], 1e-9)
-        print(f"ratio bento/{name}: single c=32 x{ratio:.1f}, batch x{bratio:.1f}")
-    s32 = bento["single"][32]
-    checks: dict[str, bool] = {}
-    if "plain-1w" in runs:
-        ratio1 = s32["rps"] / max(runs["plain-1w"]["single"][32]["rps"], 1e-9)
-        checks[">= 3x plain (1 worker) at c=32"] = ratio1 >= 3
-    checks.update({
-        ">= 1000 req/s at c=32": s32["rps"] >= 1000,
-        "p99 <= 100 ms at c=32": s32["p99_ms"] <= 100,
-        "no errors": all(r["single"][c]["errors"] == 0 for r in runs.values() for c in (1, 8, 32))
-        and all(r[k]["errors"] == 0 for r in runs.values() for k in ("batch", "batch_columns") if k in r),
-        ">= 100k rows/s on batches of 1000 (columnar)": bento["batch_columns"]["rows_per_s"] >= 100_000,
-    })
-    results["targets"] = checks
-    for text, ok in checks.items():
+def _report(report: dict[str, Any]) -> None:
+    """Targets of issue 13 and the ratios to the peers, from this run's figures."""
+    got = {(r["server"], r["case"]): r for r in report["results"]}
+    servers = list(dict.fromkeys(r["server"] for r in report["results"]))
+    plain = next((s for s in servers if s.startswith("plain")), None)
+    mlflow = next((s for s in servers if s.startswith("mlflow")), None)
+    rows_case, cols_case = f"rows {BATCH_ROWS} c={BATCH_CONCURRENCY}", f"columns {BATCH_ROWS} c={BATCH_CONCURRENCY}"
+    b32, b1, bcols = got[("bento", "single c=32")], got[("bento", "single c=1")], got[("bento", cols_case)]
+    targets: dict[str, bool] = {
+        "single rows c=32 >= 1,000 req/s": b32["rps"] >= 1000,
+        "single rows c=32 p99 <= 100 ms": b32["p99_ms"] <= 100,
+        "zero errors (every server, every case)": all(r["errors"] == 0 for r in report["results"]),
+        f"columnar {BATCH_ROWS}-row batches >= 100k rows/s": bcols["rows_per_s"] >= 100_000,
+    }
+    ratios: dict[str, float] = {}
+    if plain:
+        targets["c=1 p50 <= plain FastAPI's"] = b1["p50_ms"] <= got[(plain, "single c=1")]["p50_ms"]
+        ratios[f"c=32 req/s bento/{plain}"] = b32["rps"] / got[(plain, "single c=32")]["rps"]
+        ratios[f"batch rows/s bento columns/{plain} rows"] = bcols["rows_per_s"] / got[(plain, rows_case)]["rows_per_s"]
+    if mlflow:
+        m32 = got[(mlflow, "single c=32")]
+        ratios[f"c=32 req/s bento/{mlflow}"] = b32["rps"] / m32["rps"]
+        ratios[f"batch rows/s bento columns/{mlflow}"] = bcols["rows_per_s"] / got[(mlflow, rows_case)]["rows_per_s"]
+        ratios[f"c=32 p99 bento/{mlflow}"] = b32["p99_ms"] / m32["p99_ms"]
+        targets[f">= 10x {mlflow} req/s at c=32"] = ratios[f"c=32 req/s bento/{mlflow}"] >= 10
+        targets[f">= 3x {mlflow} rows/s on {BATCH_ROWS}-row batches"] = ratios[f"batch rows/s bento columns/{mlflow}"] >= 3
+        targets[f"c=32 p99 <= 0.15x {mlflow}'s"] = ratios[f"c=32 p99 bento/{mlflow}"] <= 0.15
+    for case, base in (("explain single c=1", "single c=1"),
+                       (f"explain columns {EXPLAIN_ROWS} c={BATCH_CONCURRENCY}", cols_case)):
+        ratios[f"explain cost: {case} rows/s / {base} rows/s"] = (
+            got[("bento", case)]["rows_per_s"] / got[("bento", base)]["rows_per_s"])
+    report["targets"], report["ratios"] = targets, {k: round(v, 3) for k, v in ratios.items()}
+    print("\nratios (same run):")
+    for text, value in report["ratios"].items():
+        print(f"  {text}: x{value:.2f}")
+    for text, ok in targets.items():
         print(f"  target {text}: {'met' if ok else 'MISSED'}")
-    print(f"load average start {results['loadavg_start']}, end {results['loadavg_end']} "
+    print(f"load average start {report['loadavg_start']}, end {report['loadavg_end']} "
           "(other processes on the machine share the cores)")
 
 

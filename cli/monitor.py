@@ -165,6 +165,14 @@ def run_monitoring(profile: str | Path = DEFAULT_PROFILE, source: dict[str, Any]
     if source is None:
         raise ConfigError("run_monitoring needs a source (baac, prediction_log or file)")
     config = load_config(profile, overrides)
+    if source["kind"] == "baac":  # the loader's gate and report, before ZenML starts (docs/data.md)
+        from accidents.data.preflight import load_configured
+
+        report = load_configured(config.data, Path(source["dir"]), source["years"])
+        if not quiet:
+            print(report.summary(), flush=True)
+        source = {**source, "tolerance": config.data.tolerance,
+                  "validity_tolerance": config.data.validity_tolerance}
     from accidents.monitoring.settings import MonitoringSettings
     from ops import registry, runner
     from pipelines.monitoring import monitoring_pipeline

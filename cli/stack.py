@@ -12,7 +12,6 @@ services only reports them.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from accidents.errors import ConfigError
@@ -20,18 +19,12 @@ from accidents.errors import ConfigError
 DEFAULT_PROFILE = "minio"
 
 
-def state_dir() -> Path:
-    """Where pid files, logs and the services' data live (gitignored `.stack/`)."""
-    from accidents.config import REPO_ROOT
-
-    return Path(os.environ.get("ACCIDENTS_STACK_DIR") or REPO_ROOT / ".stack").resolve()
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `stack` command to run.py."""
     parser = subparsers.add_parser(
         "stack",
-        help="start/stop/check the local S3 (SeaweedFS) + MLflow servers of the minio profile",
+        help="start/stop/check the local S3 (SeaweedFS) + MLflow servers of the minio profile "
+             "(+ ZenML server and Airflow for the airflow profile)",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -47,17 +40,32 @@ def handle(args: argparse.Namespace) -> int:
     from accidents.config import load_config
 
     cfg = load_config(args.config or args.profile or DEFAULT_PROFILE)
-    if cfg.stack.kind != "minio":
+    if cfg.stack.kind not in ("minio", "airflow"):
         raise ConfigError(
             f"{cfg.source_file}: stack.kind is {cfg.stack.kind!r}; `run.py stack` manages the "
-            "services of a kind minio profile (the local and mlflow profiles need none)"
+            "services of a kind minio or airflow profile (the local and mlflow profiles need none)"
         )
-    directory = state_dir()
+    from ops.services import stack_state_dir
+
+    directory = stack_state_dir()
     if args.action == "up":
-        return stack_up(cfg.stack, directory)
+        code = stack_up(cfg.stack, directory)
+        if cfg.stack.kind == "airflow":
+            from cli.stack_airflow import airflow_up
+
+            code = code or airflow_up(directory)
+        return code
     if args.action == "down":
+        from cli.stack_airflow import airflow_down
+
+        airflow_down(directory)  # whatever the profile: `down` leaves nothing running
         return stack_down(directory)
-    return stack_status(cfg.stack, directory)
+    code = stack_status(cfg.stack, directory)
+    if cfg.stack.kind == "airflow":
+        from cli.stack_airflow import airflow_status
+
+        code = airflow_status(directory) or code
+    return code
 
 
 def stack_up(stack_cfg, directory: Path) -> int:

@@ -39,7 +39,9 @@ BENTOML="${BENTOML:-$REPO/.venv/bin/bentoml}"
 export BENTOML_DO_NOT_TRACK="${BENTOML_DO_NOT_TRACK:-true}"
 
 # Resolve the Bento once: its exact tag (name:version) and its directory in the store.
-if ! BENTO_PATH="$("$BENTOML" get "$BENTO" -o path 2>/dev/null)" || [ ! -d "$BENTO_PATH" ]; then
+# COLUMNS: `bentoml get -o path` prints through rich, which wraps a path longer than the
+# terminal width (80 without a terminal) onto a second line.
+if ! BENTO_PATH="$(COLUMNS=4096 "$BENTOML" get "$BENTO" -o path 2>/dev/null)" || [ ! -d "$BENTO_PATH" ]; then
     die "Bento '$BENTO' not found in the BentoML store ${BENTOML_HOME:-~/bentoml} (build it first: python run.py deploy, or bentoml build)"
 fi
 BENTO_TAG="$(basename "$(dirname "$BENTO_PATH")"):$(basename "$BENTO_PATH")"

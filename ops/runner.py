@@ -111,9 +111,18 @@ def run_pipeline(pipeline: Any, stack: StackConfig, *, enable_cache: bool | None
 
     prepare(stack)
     configured = pipeline.with_options(enable_cache=enable_cache) if enable_cache is not None else pipeline
+    dag_id = None
+    if stack.kind == "airflow":  # ZenML's Airflow orchestrator only writes the DAG: wait for it
+        from ops.stack_airflow import run_options, wait_for_run
+
+        options = run_options(pipeline.name)
+        dag_id = options["settings"]["orchestrator"].dag_id
+        configured = configured.with_options(**options)
     with stack_errors(stack), _quiet_user_errors():
         try:
             run = configured(**params)
+            if dag_id is not None:
+                run = wait_for_run(run, dag_id)
         except UserError:
             raise
         except Exception as exc:

@@ -43,6 +43,14 @@ ZENML_PREFIX = "zenml"
 MLFLOW_PREFIX = "mlflow"
 
 
+def stack_state_dir() -> Path:
+    """Where pid files, logs and the services' data live (gitignored `.stack/`, or
+    `$ACCIDENTS_STACK_DIR`): one place for `run.py stack` and the stacks that need it."""
+    from accidents.config import REPO_ROOT
+
+    return Path(os.environ.get("ACCIDENTS_STACK_DIR") or REPO_ROOT / ".stack").resolve()
+
+
 class ServiceError(UserError):
     """A local service could not be started, reached or stopped (message says which)."""
 

@@ -368,7 +368,7 @@ def stack_errors(stack_cfg: Any) -> Iterator[None]:
     a StackUnavailableError (run.py: `error: ...`, exit 2) replaces the traceback. Other
     failures pass through unchanged. No-op for profiles other than minio.
     """
-    if _cfg(stack_cfg, "kind") != "minio":
+    if _cfg(stack_cfg, "kind") not in ("minio", "airflow"):
         yield
         return
     quiet = _QuietConnectionTracebacks(stack_cfg)

@@ -90,6 +90,10 @@ def ensure_stack(stack_cfg: StackConfig) -> str:
     """Make the profile's stack exist, match the profile, and be active; returns its name."""
     from zenml.enums import StackComponentType as T
 
+    if stack_cfg.kind == "airflow":
+        from ops.stack_airflow import ensure_airflow_stack
+
+        return ensure_airflow_stack(stack_cfg)
     if stack_cfg.kind == "minio":
         try:
             from ops.stack_minio import ensure_minio_stack

@@ -50,7 +50,8 @@ def load_current_batch(source: dict[str, Any]) -> Annotated[pd.DataFrame, ARTIFA
     kind = source.get("kind")
     if kind == "baac":
         frame = batch_from_baac(Path(source["dir"]), source["years"], source.get("months"),
-                                source.get("target", "user"))
+                                source.get("target", "user"),
+                                **{k: source[k] for k in ("tolerance", "validity_tolerance") if k in source})
     elif kind == "prediction_log":
         from accidents.monitoring.served import parse_time
 

@@ -109,7 +109,10 @@ def test_validity_failures_below_the_tolerance_are_counted_with_the_first_line(
     path.write_bytes(b"\n".join(lines))
     loaded = load_years(folder, [YEAR])  # 1 of 300 rows < 1 %
     key = f"caracteristiques {YEAR}: impossible date (day does not exist in that month)"
-    assert loaded.report.validity == {key: 1}
+    # Vehicles without a road user are a fact of the real files that the synthetic base
+    # reproduces (~1 % of vehicles, issue 15); they are counted, below their own tolerance.
+    others = {k: n for k, n in loaded.report.validity.items() if not k.endswith("vehicle with no road user")}
+    assert others == {key: 1}
     assert loaded.report.validity_first[key] == f"{path}:5 jour=31"
     assert "impossible date" in loaded.report.summary()
     with pytest.raises(DataError, match=r"line 5, column 'jour': value 31: impossible date"):

@@ -93,14 +93,16 @@ def test_several_lieux_rows_only_from_2023(synthetic_dir: Path) -> None:
 
 
 def test_files_pass_through_the_loader(synthetic_dir: Path, synthetic_loaded: BaacTables) -> None:
-    """Row counts equal the files' data rows; nothing replaced, dropped or orphaned."""
+    """Row counts equal the files' data rows; nothing dropped or orphaned; nothing replaced
+    but the few deliberate ×10 ``vma`` typos (FACTS §3c), below the loader's tolerance."""
     report = synthetic_loaded.report
     for year in DISK_YEARS:
         for table in TABLES:
             n_file = len(_rows(synthetic_dir / f"{table}-{year}.csv")) - 1
             frame = getattr(synthetic_loaded, table)
             assert (frame.year == year).sum() == n_file, (table, year)
-    assert report.replaced == {} and report.dropped == {}
+    assert set(report.replaced) <= {"lieux.vma"} and report.dropped == {}
+    assert report.replaced.get("lieux.vma", 0) <= 0.001 * len(synthetic_loaded.lieux)
 
 
 def test_keys_resolve(synthetic_loaded: BaacTables) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,25 +202,24 @@ def _header_names(header_line: str, sep: str, path: Path, table: str) -> list[st
     return [canon.get(_norm_header(n), n.strip().strip('"').strip()) for n in names]
 
 
-def _refuse_repeated_header(frame: pd.DataFrame, names: list[str], path: Path) -> None:
-    """A data row equal to the header: two files were concatenated, or a header was pasted in."""
-    header = [_norm_header(n) for n in names]
-    first = frame.iloc[:, 0].str.strip().str.strip('"').str.strip().str.lower()
-    for i in np.flatnonzero((first == header[0]).to_numpy())[:50]:
-        row = [_norm_header(str(v)) for v in frame.iloc[i]]
-        if 2 * sum(a == b for a, b in zip(row, header)) >= len(header):
-            raise DataError(
-                f"{path}: line {int(frame.index[i])}, column {frame.columns[0]!r}: value "
-                f"{frame.iloc[i, 0]!r}: the header line appears again inside the file (two files "
-                f"concatenated?); remove it"
-            )
+@dataclass
+class CheckedCsv:
+    """A CSV file that passed the byte-level checks, parsed to raw strings."""
+
+    frame: pd.DataFrame  # dtype str, header names as in the file, index = physical line
+    names: list[str]
+    separator: str
+    decoded: Decoded
+    blank_lines: int
 
 
-def read_raw(path: Path, table: str, year: int) -> RawFile:
-    """Read ``path`` as ``table`` of ``year`` into raw strings under canonical names.
+def read_checked_csv(path: Path, header_names: Callable[[str], tuple[str, list[str]]]) -> CheckedCsv:
+    """Read a CSV file through the byte-level checks of accidents.data.scan, then pandas.
 
-    Byte-level checks come first (accidents.data.scan), so nothing pandas would shift or
-    swallow reaches it; the frame's index is the physical line number of each row.
+    ``header_names(header_line)`` returns the separator and the header's names (and raises
+    for a header it cannot use). Nothing pandas would shift or swallow reaches it: quotes,
+    field counts, control bytes, line ends and line lengths are checked on the bytes first.
+    The frame's index is the physical line number of each row.
     """
     data = scan.read_bytes(path)
     scan.refuse_non_text(data, path)
@@ -236,9 +236,7 @@ def read_raw(path: Path, table: str, year: int) -> RawFile:
                         f"0x{header[control.start()]:02x} in the header; not CSV text")
     if lines.blank[0]:
         raise DataError(f"{path}: line 1: empty header line (the header must be the first line)")
-    header_line = decode(header).text
-    sep = detect_separator(header_line, path, table)
-    names = _header_names(header_line, sep, path, table)
+    sep, names = header_names(decode(header).text)
     sep_b = sep.encode()
     scan.refuse_long_line(data, path, lines, names, sep_b)
     scan.refuse_control_bytes(data, path, names, sep_b)
@@ -247,7 +245,7 @@ def read_raw(path: Path, table: str, year: int) -> RawFile:
     blank_lines = int(lines.blank.sum())
     kept = np.flatnonzero(~lines.blank)
     if blank_lines:
-        data = b"\n".join(data[s:e] for s, e in zip(lines.starts[kept], lines.ends[kept])) + b"\n"
+        data = b"\n".join(data[s:e] for s, e in zip(lines.starts[kept], lines.ends[kept], strict=True)) + b"\n"
     decoded = decode(data)
     # pandas parses UTF-8 bytes about twice as fast as a str: hand it bytes.
     payload = data if decoded.encoding == "utf-8" else decoded.text.encode("utf-8")
@@ -263,8 +261,18 @@ def read_raw(path: Path, table: str, year: int) -> RawFile:
         raise DataError(f"{path}: {len(frame)} rows parsed from {len(row_lines)} data lines; the file "
                         f"has a structure this reader does not know")
     frame.index = row_lines
-    if len(frame):
-        _refuse_repeated_header(frame, names, path)
+    return CheckedCsv(frame, names, sep, decoded, blank_lines)
+
+
+def read_raw(path: Path, table: str, year: int) -> RawFile:
+    """Read ``path`` as ``table`` of ``year`` into raw strings under canonical names."""
+
+    def header_names(header_line: str) -> tuple[str, list[str]]:
+        sep = detect_separator(header_line, path, table)
+        return sep, _header_names(header_line, sep, path, table)
+
+    checked = read_checked_csv(path, header_names)
+    frame, sep, decoded = checked.frame, checked.separator, checked.decoded
     canon = {c.lower(): c for c in COLUMNS[table]}
     canon.update(COLUMN_ALIASES)
     rename: dict[str, str] = {}
@@ -286,4 +294,20 @@ def read_raw(path: Path, table: str, year: int) -> RawFile:
         )
     order = [c for c in COLUMNS[table] if c in frame.columns]
     return RawFile(path, table, year, frame[order], decoded.encoding, sep, decoded.repaired_mojibake,
-                   blank_lines, tuple(extra), decoded.other_encoding_lines, decoded.first_other_line)
+                   checked.blank_lines, tuple(extra), decoded.other_encoding_lines, decoded.first_other_line)
+
+
+def read_table_csv(path: Path) -> CheckedCsv:
+    """A CSV table that is not a BAAC file (a monitoring batch): same checks, separator = the
+    one of ``SEPARATORS`` that splits the header into the most fields; duplicate names refused."""
+
+    def header_names(header_line: str) -> tuple[str, list[str]]:
+        sep = max(SEPARATORS, key=lambda s: len(next(csv.reader([header_line], delimiter=s))))
+        names = [n.strip() for n in next(csv.reader([header_line], delimiter=sep))]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise DataError(f"{path}: line 1, column {name!r}: the header names this column twice "
+                                f"(fields {names.index(name) + 1} and {i + 1})")
+        return sep, names
+
+    return read_checked_csv(path, header_names)

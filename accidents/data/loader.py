@@ -22,6 +22,7 @@ from accidents.data.csv_formats import RawFile, find_table_file, read_raw
 from accidents.data.validity import DEFAULT_VALIDITY_TOLERANCE, check_complete, check_validity
 from accidents.errors import DataError
 from accidents.data.schema import (
+    COLUMN_ALIASES,
     KEY,
     MISSING_MARKERS,
     NOT_RECORDED,
@@ -267,6 +268,9 @@ class _Converter:
                 "identifiers are lost; use the published file)"
                 if "E+" in value.upper() else ""
             )
+            if value.strip().strip('"').strip().lower() in {col.name.lower(), *COLUMN_ALIASES}:
+                hint = ": the header line appears again inside the file (two files concatenated?); remove it"
+
             raise DataError(
                 f"{self.raw.path}: line {self._line(mask)}: column {col.name!r}: value "
                 f"{value!r} is not a numeric identifier{hint}"

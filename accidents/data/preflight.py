@@ -19,9 +19,10 @@ from accidents.data.loader import LoadReport, load_years
 from accidents.data.source import materialise
 
 
-def load_configured(cfg: DataConfig, folder: Path) -> LoadReport:
-    """The load report of ``cfg.years`` in ``folder`` with the profile's tolerances (DataError if refused)."""
-    tables = load_years(folder, cfg.years, tolerance=cfg.tolerance,
+def load_configured(cfg: DataConfig, folder: Path, years: list[int] | None = None) -> LoadReport:
+    """The load report of ``years`` (default ``cfg.years``) in ``folder`` with the profile's
+    tolerances; DataError if the data is refused."""
+    tables = load_years(folder, years or cfg.years, tolerance=cfg.tolerance,
                         validity_tolerance=cfg.validity_tolerance)
     report = tables.report
     del tables

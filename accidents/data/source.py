@@ -80,6 +80,14 @@ def resolve_source(cfg: DataConfig) -> tuple[str, Path]:
     data_dir = resolve_path(cfg.dir)
     cache = resolve_path(cfg.cache_dir) / DOWNLOAD_SUBDIR
     if cfg.source == "dir":
+        if not has_years(data_dir, cfg.years) and data_dir.is_dir():
+            from accidents.data.csv_formats import find_table_file, table_file_candidates
+
+            # some tables there, not all: the precise message (which table of which year is missing)
+            if any(table_file_candidates(data_dir, t, y) for y in cfg.years for t in TABLES):
+                for year in cfg.years:
+                    for table in TABLES:
+                        find_table_file(data_dir, table, year)
         if not has_years(data_dir, cfg.years):
             raise DataError(f"data.source is dir but {data_dir} does not hold the four BAAC tables for "
                             f"years {cfg.years} (expected e.g. usagers-{cfg.years[0]}.csv)")

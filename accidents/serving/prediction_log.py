@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from itertools import repeat
 from logging.handlers import QueueListener
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -242,22 +242,63 @@ def log_files(path: Path | str) -> list[Path]:
     return rotated + ([path] if path.is_file() else [])
 
 
-def _open_text(path: Path) -> TextIO:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open(encoding="utf-8")
+def _open_binary(path: Path) -> BinaryIO:
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+
+
+#: Share of a prediction log's lines that may be corrupt (skipped and counted) before the
+#: read is refused. A lone corrupt last line without a line end (a write cut by a crash or
+#: still in progress) is always skipped.
+MAX_CORRUPT_SHARE = 0.01
+
+
+def _record_problem(line: bytes, lineno: int) -> tuple[str | None, dict | None]:
+    """(why the line is unusable, or None) and the parsed record."""
+    try:
+        rec = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 text (byte 0x{line[exc.start]:02x} at column {exc.start + 1})", None
+    except json.JSONDecodeError as exc:
+        return f"not valid JSON ({exc.msg} at column {exc.colno})", None
+    if not isinstance(rec, dict):
+        return f"expected a JSON object, got {type(rec).__name__}", None
+    missing = [k for k in RECORD_KEYS if k not in rec]
+    if missing:
+        return f"record lacks key(s) {missing}; expected {list(RECORD_KEYS)}", None
+    row = rec["inputs"]
+    if not isinstance(row, dict):
+        return "'inputs' must be an object of model inputs", None
+    absent = [c for c in MODEL_INPUT_COLUMNS if c not in row]
+    if absent:
+        return f"'inputs' lacks column(s) {absent}", None
+    prob = rec["probability"]
+    if isinstance(prob, bool) or not isinstance(prob, int | float) or not 0.0 <= prob <= 1.0:
+        return f"probability {prob!r} is not a number in [0, 1]", None
+    for col in MODEL_INPUT_COLUMNS:
+        value = row[col]
+        if col == "hrmn":
+            continue
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                  or (col not in FLOAT_INPUTS and value != int(value))):
+            kind = "a number" if col in FLOAT_INPUTS else "an integer code"
+            return f"inputs column {col!r}: value {value!r} is not {kind}", None
+    return None, rec
 
 
 def read_prediction_log(path: Path | str, since: datetime | None = None,
                         until: datetime | None = None) -> pd.DataFrame:
     """The log (with its rotated files) as a frame: ``MODEL_INPUT_COLUMNS`` + probability,
-    severe, model_version, ts, request_id; only records with ``since < ts <= until`` when given.
+    severe, model_version, ts, request_id, sorted by ``ts``; only records with
+    ``since < ts <= until`` when given.
 
     Dtypes follow the feature table (int64 codes, float64 ``an_nais``/``vma``/``nbv`` with
-    NaN, str ``hrmn``) so monitoring compares it with training features directly. Raises
-    ``DataError`` naming the file and line for a missing log or a malformed line. Rotated
-    files last written before ``since`` are not opened (a record is stamped before it is
-    written, so such a file holds nothing newer).
+    NaN, str ``hrmn``) so monitoring compares it with training features directly. Rotated
+    (and gzipped) files are read oldest first; those last written before ``since`` are not
+    opened (a record is stamped before it is written, so such a file holds nothing newer).
+    Corrupt lines (not UTF-8, not JSON, missing keys, ill-typed inputs) are skipped and
+    counted in ``frame.attrs["corrupt_lines"]`` (first one in ``attrs["first_corrupt"]``)
+    while they are at most ``MAX_CORRUPT_SHARE`` of the lines; beyond that, or for a
+    missing log, ``DataError`` names the file, the first corrupt line and why.
     """
     path = Path(path)
     files = log_files(path)
@@ -267,8 +308,30 @@ def read_prediction_log(path: Path | str, since: datetime | None = None,
         files = [f for f in files if f.stat().st_mtime >= since.timestamp()]
     inputs: list[dict] = []
     meta: list[tuple] = []
+    corrupt: list[tuple[str, str]] = []
+    total, lone_cut_last = 0, False
     for file in files:
-        _read_records(file, inputs, meta)
+        lineno, cut_last = 0, False
+        with _open_binary(file) as handle:
+            for lineno, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                total += 1
+                problem, rec = _record_problem(line, lineno)
+                if problem is not None or rec is None:
+                    corrupt.append((f"{file}:{lineno}", problem or "unreadable"))
+                    cut_last = not line.endswith(b"\n")
+                    continue
+                inputs.append(rec["inputs"])
+                meta.append((float(rec["probability"]), bool(rec["severe"]), str(rec["model_version"]),
+                             rec["ts"], str(rec["request_id"])))
+        # a write cut by a crash or still in progress: the live file's last line, no line end
+        lone_cut_last = (file == files[-1] and len(corrupt) == 1 and cut_last
+                         and corrupt[0][0] == f"{file}:{lineno}")
+    if corrupt and not lone_cut_last and len(corrupt) > MAX_CORRUPT_SHARE * total:
+        first, why = corrupt[0]
+        raise DataError(f"{first}: {why} ({len(corrupt)} of {total} lines unusable, above "
+                        f"the {MAX_CORRUPT_SHARE:.0%} that may be skipped)")
     frame = pd.DataFrame(inputs, columns=list(MODEL_INPUT_COLUMNS))
     for col in MODEL_INPUT_COLUMNS:
         if col == "hrmn":
@@ -276,12 +339,12 @@ def read_prediction_log(path: Path | str, since: datetime | None = None,
         elif col in FLOAT_INPUTS:
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
         else:
-            try:
-                frame[col] = frame[col].astype("int64")
-            except (TypeError, ValueError):
-                raise DataError(f"{path}: column {col!r} of 'inputs' has non-integer values") from None
+            frame[col] = pd.to_numeric(frame[col]).astype("int64")  # checked per record above
     extra = pd.DataFrame(meta, columns=["probability", "severe", "model_version", "ts", "request_id"])
-    extra["ts"] = pd.to_datetime(extra["ts"], utc=True, format="ISO8601")
+    try:
+        extra["ts"] = pd.to_datetime(extra["ts"], utc=True, format="ISO8601")
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{path}: a 'ts' value is not an ISO 8601 time ({exc})") from None
     out = pd.concat([frame, extra], axis=1)
     if since is not None or until is not None:
         keep = np.ones(len(out), dtype=bool)
@@ -290,33 +353,8 @@ def read_prediction_log(path: Path | str, since: datetime | None = None,
         if until is not None:
             keep &= (out["ts"] <= pd.Timestamp(until)).to_numpy()
         out = out[keep]
-    return out.sort_values("ts", kind="stable").reset_index(drop=True)
-
-
-def _read_records(path: Path, inputs: list[dict], meta: list[tuple]) -> None:
-    """Append the checked records of one log file to ``inputs`` / ``meta``."""
-    with _open_text(path) as handle:
-        for lineno, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-            if not isinstance(rec, dict):
-                raise DataError(f"{path}:{lineno}: expected a JSON object, got {type(rec).__name__}")
-            missing = [k for k in RECORD_KEYS if k not in rec]
-            if missing:
-                raise DataError(f"{path}:{lineno}: record lacks key(s) {missing}; expected {list(RECORD_KEYS)}")
-            row = rec["inputs"]
-            if not isinstance(row, dict):
-                raise DataError(f"{path}:{lineno}: 'inputs' must be an object of model inputs")
-            absent = [c for c in MODEL_INPUT_COLUMNS if c not in row]
-            if absent:
-                raise DataError(f"{path}:{lineno}: 'inputs' lacks column(s) {absent}")
-            prob = rec["probability"]
-            if not isinstance(prob, int | float) or not 0.0 <= prob <= 1.0:
-                raise DataError(f"{path}:{lineno}: probability {prob!r} is not a number in [0, 1]")
-            inputs.append(row)
-            meta.append((float(prob), bool(rec["severe"]), str(rec["model_version"]),
-                         rec["ts"], str(rec["request_id"])))
+    out = out.sort_values("ts", kind="stable").reset_index(drop=True)
+    out.attrs["corrupt_lines"] = len(corrupt)
+    out.attrs["lines"] = total
+    out.attrs["first_corrupt"] = f"{corrupt[0][0]}: {corrupt[0][1]}" if corrupt else ""
+    return out

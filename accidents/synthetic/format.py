@@ -135,6 +135,7 @@ def _lieux(t: YearTables) -> pd.DataFrame:
     voie = np.where(np.isin(catr, (1, 2, 3)),
                     _int_text(np.where(catr == 1, road_no % 90 + 1, road_no)),
                     street)
+    voie = np.where(road["_voie_na"].to_numpy(), "N/A", voie)  # FACTS §5: voie missing ~14 %
     old = year <= 2020
     pr_missing = "(1)" if year <= 2021 else " -1"
     u = _pseudo(n, 5)

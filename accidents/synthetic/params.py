@@ -26,8 +26,10 @@ VEHICLES_PER_ACCIDENT: dict[int, float] = {
 }
 
 #: Pedestrian accidents: 9.3 % of vehicles hit a pedestrian (obsm = 1) [FACTS §3a], i.e.
-#: ~15 % of accidents; we put them mostly on single-vehicle accidents [ASSUMED].
-P_PEDESTRIAN_ACCIDENT = {"single": 0.34, "multi": 0.04}
+#: ~15 % of accidents; they are almost all single-vehicle accidents (samples 2019-2024:
+#: 1 of 55 pedestrian accidents has a second vehicle), so 39.5 % of single-vehicle
+#: accidents and 0.5 % of the others [derived from those two facts].
+P_PEDESTRIAN_ACCIDENT = {"single": 0.395, "multi": 0.005}
 PEDESTRIANS_PER_PEDESTRIAN_ACCIDENT: dict[int, float] = {1: 0.88, 2: 0.10, 3: 0.02}  # [ASSUMED]
 
 #: Vehicle categories, pooled 2019-2024 [FACTS §3a]; 0 (undetermined) kept at its share.
@@ -56,6 +58,8 @@ DRIFT_REFERENCE_YEAR = 2021.5
 #: 66 % because 2019+ files have more rural deaths (59 % outside) [ASSUMED].
 P_BUILT_UP = 0.66
 
+#: Weekday shares Monday..Sunday, pre-2019 proxy [FACTS §7: Fri 16.4 %, Sun 11.3 %].
+WEEKDAY_SHARES = [13.9, 15.1, 14.5, 15.1, 16.4, 13.6, 11.3]
 #: Month and hour shares, pre-2019 proxy [FACTS §7].
 MONTH_SHARES = [7.5, 6.7, 6.9, 7.8, 7.9, 9.4, 9.7, 7.6, 9.6, 9.4, 8.8, 8.6]
 HOUR_SHARES = [1.7, 1.4, 1.3, 0.9, 1.0, 1.4, 2.0, 4.4, 6.0, 5.2, 4.9, 5.1, 5.4, 5.1, 5.4,
@@ -68,6 +72,11 @@ INT_SHARES = {
 }
 #: Weather [PROXY<2019].
 ATM_SHARES = {1: 78.8, 2: 11.4, 8: 3.4, 3: 2.5, 7: 1.1, 4: 1.0, 9: 0.9, 5: 0.6, 6: 0.2}
+#: Snow falls only in the winter months (Jan, Feb, Nov, Dec) [ASSUMED], so its weight
+#: there is 1.0 % / 31.6 % (the winter months' share of accidents, MONTH_SHARES) to keep
+#: the 1.0 % snow share of FACTS §7 over the year.
+WINTER_MONTHS = (1, 2, 11, 12)
+SNOW_IN_WINTER = 1.0 / 0.316
 
 #: Collision type given the number of vehicles [ASSUMED, tuned to the proxy marginal
 #: 6: 34 %, 3: 28 %, 2: 12 %, 7: 10 %, 1: 9 %, 4: 3 %, 5: 3 % of FACTS §7].
@@ -128,23 +137,47 @@ SENC_SHARES = {1: 0.40, 2: 0.38, 3: 0.14, 0: 0.08}
 #: Passengers per vehicle by vehicle group [ASSUMED, tuned to users/accident 2.26-2.29].
 PASSENGERS = {
     "car": {0: 0.785, 1: 0.155, 2: 0.036, 3: 0.019, 4: 0.005},
-    "two_wheel": {0: 0.93, 1: 0.07},
+    # 15.7 % of powered 2/3-wheelers carry a passenger (14 of 89, samples 2019-2024).
+    "two_wheel": {0: 0.843, 1: 0.157},
     "cycle": {0: 0.99, 1: 0.01},
     "heavy": {0: 0.88, 1: 0.10, 2: 0.02},
     "bus": {0: 0.45, 1: 0.25, 2: 0.15, 3: 0.10, 5: 0.05},
     "other": {0: 0.85, 1: 0.15},
 }
-#: Since 2021 the files contain users of vehicles that fled ("Z01", sex/age/trajet
-#: missing, grav mostly unharmed) [FACTS §5, §4c]: ~2 % of users. Probability that a
-#: multi-vehicle accident has one [ASSUMED, tuned to secu1 = -1 ≈ 2 %].
-P_RUNAWAY_VEHICLE = 0.075
+#: Fled vehicles ("délit de fuite"). Since 2021 the files contain users who fled, with
+#: sex, age and trip missing and grav mostly unharmed [FACTS §5, §4c]: ~2 % of users.
+#: The samples show how they are coded: in 2021, 4 of 5 such users are on an ordinary
+#: vehicle (A01, B01) and 1 on a Z01; in 2019 the 3 Z01 vehicles have no user row at
+#: all; 1.1 % of vehicles have no driver or passenger row (5 of 453, 2019-2024).
+#: Hence: a multi-vehicle accident has a fled vehicle with probability
+#: ``P_RUNAWAY_VEHICLE`` (its last vehicle); it is named Z01 with probability
+#: ``P_FLED_AS_Z01`` (always before 2021), else keeps its letter; it has no user row with
+#: probability ``P_FLED_NO_USER`` (always before 2021), else one unknown user (the
+#: split is [ASSUMED], tuned so that fled users are ~2 % of users and vehicles without
+#: user rows ~1.1 % of vehicles).
+P_RUNAWAY_VEHICLE = 0.10
+P_RUNAWAY_VEHICLE_BEFORE_2021 = 0.031
+P_FLED_AS_Z01 = 0.4
+P_FLED_NO_USER = {"Z01": 0.5, "letter": 0.1}
 RUNAWAY_FROM_YEAR = 2021
 #: grav of runaway users: 92-98 % unharmed, and most grav = -1 rows [FACTS §4c].
 RUNAWAY_GRAV = {1: 0.935, -1: 0.05, 4: 0.015}
 
-#: Extra lieux rows from 2023 on (intersections) [FACTS §1: 1.29 lieux rows/accident].
+#: Extra lieux rows from 2023 on [FACTS §1: 1.29 lieux rows/accident]: one per road of an
+#: intersection. In the samples (2023-2024) every one of the 31 accidents with several
+#: rows is at an intersection (int != 1) and has the same catr on every row, so only
+#: intersection accidents (~29 %) get extra rows, copying the first row's category
+#: [samples]; rows per intersection accident [ASSUMED, tuned to 1.29 rows per accident
+#: and ~28 % of accidents with several rows, FACTS §1].
 LIEUX_EXTRA_FROM_YEAR = 2023
-P_EXTRA_LIEUX = {"intersection": {1: 0.27, 2: 0.65, 3: 0.08}, "other": {1: 0.92, 2: 0.08}}
+P_EXTRA_LIEUX = {"intersection": {1: 0.05, 2: 0.85, 3: 0.10}, "other": {1: 1.0}}
+#: ``voie`` not recorded ("N/A") on lieux rows, 2021+: 13.7 % pooled 2019-2024 [FACTS §5]
+#: with none in the 2019 sample and 12-19.5 % in the 2021-2024 samples -> 16 % [derived].
+P_VOIE_NA = 0.16
+VOIE_NA_FROM_YEAR = 2021
+#: ``vma`` typed ten times too large (300, 500, 800...) [FACTS §3c lists such values; the
+#: rate is not published: ASSUMED 0.02 % of lieux rows, below the loader's tolerance].
+P_VMA_TYPO = 0.0002
 
 #: id_usager column: present from 2021 on (2019/2020 usagers have 15 columns, 2021+ 16)
 #: [FACTS §1].

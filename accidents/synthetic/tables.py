@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from accidents.synthetic import params as P
+from accidents.synthetic.departements import DEPARTEMENTS, METROPOLE, OVERSEAS
 from accidents.synthetic.sampling import (
     draw,
     draw_by_group,
@@ -44,12 +45,6 @@ _PASSENGER_GROUP = {"car": "car", "van": "car", "other": "other", "moped": "two_
                     "motorcycle": "two_wheel", "bicycle": "cycle", "edp": "cycle",
                     "heavy": "heavy", "bus": "bus", "rail": "bus"}
 
-_OVERSEAS = {  # dep: (lat, long) of a central point
-    "971": (16.20, -61.55), "972": (14.65, -61.02), "973": (4.90, -52.35),
-    "974": (-21.12, 55.50), "976": (-12.80, 45.15),
-}
-_BIG_DEPS = {"75": 4.0, "13": 3.5, "93": 2.6, "92": 2.4, "94": 2.3, "69": 2.3, "06": 2.2,
-             "33": 2.0, "59": 2.0, "31": 1.8, "34": 1.8, "38": 1.4, "44": 1.3, "83": 1.3}
 _STREETS = ("RUE DE PARIS", "Avenue du Général Leclerc", "Rue de la République",
             "Boulevard Voltaire", "Allée des Tilleuls", "Route de Lyon", "Place de la Mairie",
             "Chemin des Écoliers", "Rue Victor Hugo", "Avenue Jean Jaurès")
@@ -78,9 +73,43 @@ def _drift_t(year: int, year_drift: float) -> float:
     return (year - P.DRIFT_REFERENCE_YEAR) * year_drift
 
 
-def _days_in_month(year: int, month: np.ndarray) -> np.ndarray:
-    first = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1}))
-    return first.dt.days_in_month.to_numpy()
+def _dates(rng: np.random.Generator, year: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(mois, jour) drawn with the month and weekday shares of FACTS §7 (Friday 16.4 %,
+    Sunday 11.3 %): each day of the year weighs its month's share spread over its days,
+    times its weekday's share."""
+    days = pd.date_range(f"{year}-01-01", f"{year}-12-31", freq="D")
+    month_w = np.array(P.MONTH_SHARES)[days.month - 1] / days.days_in_month.to_numpy(float)
+    weight = month_w * np.array(P.WEEKDAY_SHARES)[days.dayofweek.to_numpy()]
+    picked = days[rng.choice(len(days), size=n, p=weight / weight.sum())]
+    return picked.month.to_numpy(np.int64), picked.day.to_numpy(np.int64)
+
+
+def _places(rng: np.random.Generator, agg: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
+    """(dep, com, lat, long) that agree with each other (issue 15: positions were random).
+
+    dep: overseas with probability ``P_OVERSEAS`` [FACTS §1], then by the accident shares
+    of ``departements`` [PROXY<2019, caract-2013]. Position inside the département's
+    bounding box: in built-up areas 70 % near its main town (normal, sd 8 % of the box),
+    the rest uniform over the box [ASSUMED]; clipped to the box.
+    """
+    def pick(codes: tuple[str, ...]) -> np.ndarray:
+        w = np.array([DEPARTEMENTS[c].weight for c in codes])
+        return np.array(codes, dtype=object)[rng.choice(len(codes), n, p=w / w.sum())]
+
+    overseas = rng.random(n) < P.P_OVERSEAS
+    dep = np.where(overseas, pick(OVERSEAS), pick(METROPOLE))
+    commune = rng.integers(1, 700, n)
+    com = dep + np.where(overseas, padded(commune % 100, 2), padded(commune, 3))
+    table = pd.DataFrame.from_dict({c: d._asdict() for c, d in DEPARTEMENTS.items()}, orient="index")
+    box = table.loc[dep]
+    lo_lat, hi_lat = box.lat_min.to_numpy(float), box.lat_max.to_numpy(float)
+    lo_lon, hi_lon = box.lon_min.to_numpy(float), box.lon_max.to_numpy(float)
+    near_town = (agg == 2) & (rng.random(n) < 0.7)
+    lat = np.where(near_town, box.lat_main.to_numpy(float) + rng.normal(0, 0.08, n) * (hi_lat - lo_lat),
+                   lo_lat + rng.random(n) * (hi_lat - lo_lat))
+    lon = np.where(near_town, box.lon_main.to_numpy(float) + rng.normal(0, 0.08, n) * (hi_lon - lo_lon),
+                   lo_lon + rng.random(n) * (hi_lon - lo_lon))
+    return dep, com, lat.clip(lo_lat, hi_lat), lon.clip(lo_lon, hi_lon)
 
 
 def _accidents(rng: np.random.Generator, year: int, n: int) -> pd.DataFrame:
@@ -89,42 +118,30 @@ def _accidents(rng: np.random.Generator, year: int, n: int) -> pd.DataFrame:
     p_ped = np.where(single, P.P_PEDESTRIAN_ACCIDENT["single"], P.P_PEDESTRIAN_ACCIDENT["multi"])
     n_ped = np.where(rng.random(n) < p_ped, draw(rng, P.PEDESTRIANS_PER_PEDESTRIAN_ACCIDENT, n), 0)
     agg = np.where(rng.random(n) < P.P_BUILT_UP, 2, 1)
-    mois = rng.choice(np.arange(1, 13), size=n, p=normalised(dict(enumerate(P.MONTH_SHARES)))[1])
-    jour = 1 + np.floor(rng.random(n) * _days_in_month(year, mois)).astype(np.int64)
+    mois, jour = _dates(rng, year, n)
     hour = rng.choice(np.arange(24), size=n, p=normalised(dict(enumerate(P.HOUR_SHARES)))[1])
     minute = np.where(rng.random(n) < 0.75, 5 * rng.integers(0, 12, n), rng.integers(0, 60, n))
-    # Light from hour, season and area [ASSUMED]: winter nights are longer; lit streets
-    # inside built-up areas, mostly unlit outside.
-    winter = np.isin(mois, (1, 2, 11, 12))
+    # Light from hour, season and area [ASSUMED shapes]: winter nights are longer; lit
+    # streets inside built-up areas, mostly unlit outside. Tuned to the lum shares of
+    # FACTS §7 (day 68.7, night lit 16.6, night unlit 7.6, dusk 6.1, lights off 1.0 %):
+    # twilight is a short part of the transition hours (issue 15: dusk was x1.6).
+    winter = np.isin(mois, P.WINTER_MONTHS)
     night = (hour < 6) | (hour >= 21) | (winter & ((hour >= 18) | (hour < 8)))
     dusk = (~night & np.isin(hour, (6, 7, 19, 20))) | (winter & np.isin(hour, (8, 17)))
-    night_lum = draw_by_group(rng, agg, {2: {5: 0.80, 3: 0.12, 4: 0.08}, 1: {3: 0.82, 5: 0.12, 4: 0.06}})
-    lum = np.where(night, night_lum, np.where(dusk & (rng.random(n) < 0.6), 2, 1))
+    night_lum = draw_by_group(rng, agg, {2: {5: 0.90, 3: 0.06, 4: 0.04}, 1: {3: 0.80, 5: 0.17, 4: 0.03}})
+    lum = np.where(night, night_lum, np.where(dusk & (rng.random(n) < 0.38), 2, 1))
     inter = draw_by_group(rng, agg, {2: P.INT_SHARES["urban"], 1: P.INT_SHARES["rural"]})
-    atm = draw(rng, P.ATM_SHARES, n)
-    atm = np.where((atm == 4) & ~winter, 2, atm)  # no snow in summer
+    # Snow only in winter, with the winter weight that keeps its yearly share (params).
+    atm = draw_by_group(rng, winter, {
+        True: {**P.ATM_SHARES, 4: P.ATM_SHARES[4] * P.SNOW_IN_WINTER},
+        False: {k: w for k, w in P.ATM_SHARES.items() if k != 4}})
     col = np.select(
         [n_ped > 0, single, n_veh == 2],
         [np.full(n, 6), draw(rng, P.COL_SINGLE_NO_PEDESTRIAN, n), draw(rng, P.COL_TWO, n)],
         draw(rng, P.COL_MORE, n),
     )
     col_missing = P.COL_MISSING_2019_2020 if year <= 2020 else P.MISSING_RATES["col"]
-    overseas = rng.random(n) < P.P_OVERSEAS
-    deps_metro = [f"{d:02d}" for d in range(1, 96) if d != 20] + ["2A", "2B"]
-    w = np.array([_BIG_DEPS.get(d, 0.8) for d in deps_metro])
-    dep_metro = np.array(deps_metro, dtype=object)[rng.choice(len(deps_metro), n, p=w / w.sum())]
-    dep_over = np.array(list(_OVERSEAS), dtype=object)[rng.integers(0, len(_OVERSEAS), n)]
-    dep = np.where(overseas, dep_over, dep_metro)
-    commune = rng.integers(1, 700, n)
-    com = dep + np.where(overseas, padded(commune % 100, 2), padded(commune, 3))
-    # Coordinates: a deterministic point per department plus noise; overseas use their
-    # real centre (lat/long are not model inputs).
-    dep_lat = {d: 42.6 + (hash_str(d) % 820) / 100 for d in deps_metro}
-    dep_lon = {d: -4.3 + (hash_str(d + "x") % 1200) / 100 for d in deps_metro}
-    dep_lat.update({d: c[0] for d, c in _OVERSEAS.items()})
-    dep_lon.update({d: c[1] for d, c in _OVERSEAS.items()})
-    lat = pd.Series(dep).map(dep_lat).to_numpy(float) + rng.normal(0, 0.15, n)
-    lon = pd.Series(dep).map(dep_lon).to_numpy(float) + rng.normal(0, 0.2, n)
+    dep, com, lat, lon = _places(rng, agg, n)
     return pd.DataFrame({
         "Num_Acc": year * 10**8 + 1 + np.arange(n, dtype=np.int64),
         "jour": jour, "mois": mois, "an": year,
@@ -138,11 +155,6 @@ def _accidents(rng: np.random.Generator, year: int, n: int) -> pd.DataFrame:
         "_n_veh": n_veh, "_n_ped": n_ped, "_hour": hour, "_col_true": col,
         "_lum_true": lum, "_atm_true": atm,
     })
-
-
-def hash_str(text: str) -> int:
-    """A stable (process-independent) small hash of a string."""
-    return sum((i + 1) * ord(c) * 7919 for i, c in enumerate(text))
 
 
 def _lieux(rng: np.random.Generator, acc: pd.DataFrame, year: int, t: float) -> pd.DataFrame:
@@ -208,16 +220,28 @@ def _lieux(rng: np.random.Generator, acc: pd.DataFrame, year: int, t: float) -> 
         at_int = np.where(acc["_int_true"].to_numpy() != 1, "intersection", "other")
         rows = draw_by_group(rng, at_int, P.P_EXTRA_LIEUX)
         extra = frame.loc[np.repeat(np.arange(n), rows - 1)].copy()
-        # The other road of an intersection: usually a communal/departmental road.
+        # The other road of the intersection: same category as the first row (all 31
+        # multi-row accidents of the samples), another road number or street, its own
+        # traffic layout; the same speed limit in 80 % of cases [ASSUMED from the samples,
+        # where most rows of one accident share vma].
         k = len(extra)
-        extra["catr"] = draw(rng, {4: 0.6, 3: 0.35, 2: 0.05}, k)
         extra["_road_no"] = rng.integers(1, 999, k)
         extra["_street"] = rng.integers(0, len(_STREETS), k)
-        extra["vma"] = set_missing(rng, draw(rng, {50: 0.6, 30: 0.2, 80: 0.1, 70: 0.1}, k).astype(float),
-                                   P.MISSING_RATES["vma"])
+        extra["circ"] = set_missing(rng, draw(rng, {2: 0.6, 1: 0.35, 3: 0.05}, k), P.MISSING_RATES["circ"])
+        extra["nbv"] = set_missing(rng, draw(rng, {2: 0.6, 1: 0.25, 4: 0.1, 3: 0.05}, k).astype(float),
+                                   P.MISSING_RATES["nbv"])
+        other_vma = set_missing(rng, draw(rng, {50: 0.6, 30: 0.2, 80: 0.1, 70: 0.1}, k).astype(float),
+                                P.MISSING_RATES["vma"])
+        extra["vma"] = np.where(rng.random(k) < 0.8, extra["vma"].to_numpy(), other_vma)
         frame = pd.concat([frame.assign(_order=0), extra.assign(_order=1)])
         frame = frame.sort_values(["Num_Acc", "_order"], kind="stable").drop(columns="_order")
         frame = frame.reset_index(drop=True)
+    k = len(frame)
+    frame["_voie_na"] = (rng.random(k) < P.P_VOIE_NA) if year >= P.VOIE_NA_FROM_YEAR else np.zeros(k, bool)
+    # A few speed limits typed ten times too large (FACTS §3c); _vma_true keeps the real one.
+    vma_typed = frame["vma"].to_numpy(float)
+    typo = (rng.random(k) < P.P_VMA_TYPO) & (vma_typed > 0)
+    frame["vma"] = np.where(typo, vma_typed * 10, vma_typed)
     return frame
 
 
@@ -272,12 +296,17 @@ def _vehicles(rng: np.random.Generator, acc: pd.DataFrame, year: int, t: float) 
         "rail": {3: 0.6, 6: 0.3, 0: 0.1}, "other": {1: 0.5, 0: 0.3, 6: 0.2}})
     motor = np.where((catv == 80) & (motor == 5), 3, motor)  # e-bikes are electric
     bus_like = np.isin(mode, ("bus", "rail"))
-    runaway = np.zeros(v, dtype=bool)
-    if year >= P.RUNAWAY_FROM_YEAR:
-        has = (n_veh > 1) & (rng.random(len(acc)) < P.P_RUNAWAY_VEHICLE)
-        runaway = has[acc_idx] & (rank == n_veh[acc_idx] - 1)
+    # Fled vehicles: the last vehicle of some multi-vehicle accidents, named Z01 or keeping
+    # its letter, with one unknown user or none (params, from the samples and FACTS §5).
+    recent = year >= P.RUNAWAY_FROM_YEAR
+    p_fled = P.P_RUNAWAY_VEHICLE if recent else P.P_RUNAWAY_VEHICLE_BEFORE_2021
+    has = (n_veh > 1) & (rng.random(len(acc)) < p_fled)
+    runaway = has[acc_idx] & (rank == n_veh[acc_idx] - 1)
+    as_z01 = runaway & ((rng.random(v) < P.P_FLED_AS_Z01) | (not recent))
+    p_no_user = np.where(as_z01, P.P_FLED_NO_USER["Z01"], P.P_FLED_NO_USER["letter"])
+    no_user = runaway & ((rng.random(v) < p_no_user) | (not recent))
     letters = np.array([chr(ord("A") + i) for i in range(26)], dtype=object)
-    num_veh = np.where(runaway, "Z01", letters[np.minimum(rank, 24)] + "01")
+    num_veh = np.where(as_z01, "Z01", letters[np.minimum(rank, 24)] + "01")
     return pd.DataFrame({
         "Num_Acc": acc["Num_Acc"].to_numpy()[acc_idx],
         "id_vehicule": _id_base(year, "veh") + np.arange(v, dtype=np.int64),
@@ -291,7 +320,8 @@ def _vehicles(rng: np.random.Generator, acc: pd.DataFrame, year: int, t: float) 
         "motor": set_missing(rng, motor, P.MISSING_RATES["motor"]),
         "occutc": np.where(bus_like, rng.integers(1, 40, v), np.nan),
         "_acc": acc_idx, "_rank": rank, "_mode": mode, "_catv_true": catv,
-        "_obs_true": obs, "_runaway": runaway, "_n_ped": np.where(hits_ped, n_ped, 0),
+        "_obs_true": obs, "_runaway": runaway, "_no_user": no_user,
+        "_n_ped": np.where(hits_ped, n_ped, 0),
     })
 
 
@@ -303,28 +333,43 @@ def _id_base(year: int, kind: str) -> int:
     return (138_000_000 if kind == "veh" else 196_000_000) + step
 
 
+#: Age bins (years, [lo, hi)) and weights by road-user type [ASSUMED shapes, tuned to the
+#: age quartiles of FACTS §3b (q25 23, median 35, q75 52), the deaths by age of FACTS §4a
+#: (18-24: ~17 %, 65+: ~26 %, 0-13: 1.8-2.9 %) and car drivers aged 18-24 (23 % in the
+#: samples)]. Ages are uniform inside a bin.
+AGE_BINS: dict[str, dict[tuple[int, int], float]] = {
+    "car": {(18, 25): 22, (25, 35): 21, (35, 45): 17, (45, 55): 15, (55, 65): 11, (65, 75): 8, (75, 95): 4},
+    "other": {(16, 25): 20, (25, 35): 20, (35, 45): 17, (45, 55): 15, (55, 65): 12, (65, 90): 16},
+    "van": {(18, 25): 14, (25, 35): 25, (35, 45): 23, (45, 55): 20, (55, 65): 13, (65, 80): 5},
+    "heavy": {(21, 30): 12, (30, 40): 25, (40, 50): 30, (50, 60): 27, (60, 70): 6},
+    "bus": {(24, 30): 8, (30, 40): 22, (40, 50): 32, (50, 60): 30, (60, 67): 8},
+    "motorcycle": {(16, 18): 4, (18, 25): 22, (25, 35): 24, (35, 45): 19, (45, 55): 17, (55, 65): 10,
+                   (65, 80): 4},
+    "moped": {(14, 18): 35, (18, 25): 30, (25, 35): 12, (35, 50): 12, (50, 80): 11},
+    "bicycle": {(6, 14): 10, (14, 18): 8, (18, 25): 10, (25, 35): 13, (35, 45): 13, (45, 55): 14,
+                (55, 65): 15, (65, 90): 13},
+    "edp": {(10, 14): 5, (14, 18): 22, (18, 25): 31, (25, 35): 22, (35, 45): 12, (45, 70): 8},
+    "passenger": {(0, 6): 7, (6, 14): 10, (14, 18): 9, (18, 25): 22, (25, 35): 12, (35, 45): 8,
+                  (45, 55): 8, (55, 65): 8, (65, 75): 7, (75, 95): 4},
+    "pedestrian": {(2, 6): 3, (6, 14): 8, (14, 18): 6, (18, 25): 10, (25, 35): 11, (35, 45): 9,
+                   (45, 55): 10, (55, 65): 11, (65, 75): 13, (75, 97): 14},
+}
+AGE_BINS["rail"] = AGE_BINS["bus"]
+
+
 def _ages(rng: np.random.Generator, mode: np.ndarray, catu: np.ndarray, t: float) -> np.ndarray:
-    """Ages in years by road-user type [ASSUMED shapes, tuned to FACTS §3b: mean 38.6, sd 19]."""
+    """Ages in years by road-user type (``AGE_BINS``), older over the years."""
     n = len(mode)
-    driver = {  # mode: (minimum age, gamma shape, gamma scale)
-        "car": (18, 2.0, 12.0), "van": (19, 2.8, 8.0), "moped": (14, 1.1, 13.0),
-        "motorcycle": (16, 2.3, 8.0), "bicycle": (6, 1.6, 22.0), "edp": (10, 1.7, 9.0),
-        "heavy": (20, 5.0, 5.0), "bus": (24, 6.0, 4.0), "rail": (24, 6.0, 4.0),
-        "other": (16, 2.0, 12.0),
-    }
-    lo = np.zeros(n)
-    shape = np.ones(n)
-    scale = np.ones(n)
-    for m, (a, k, s) in driver.items():
-        sel = mode == m
-        lo[sel], shape[sel], scale[sel] = a, k, s
-    age = lo + rng.gamma(shape, scale)
-    passenger = catu == 2
-    child = rng.random(n) < 0.30
-    age = np.where(passenger, np.where(child, rng.uniform(0, 18, n), 15 + rng.gamma(1.5, 19.0, n)), age)
-    pedestrian = catu == 3
-    kid = rng.random(n) < 0.22
-    age = np.where(pedestrian, np.where(kid, rng.uniform(3, 15, n), 14 + rng.gamma(1.5, 26.0, n)), age)
+    role = np.where(catu == 3, "pedestrian", np.where(catu == 2, "passenger", mode))
+    lo, hi = np.zeros(n), np.ones(n)
+    for name, bins in AGE_BINS.items():
+        sel = np.flatnonzero(role == name)
+        if not len(sel):
+            continue
+        edges = np.array(list(bins))
+        pick = draw(rng, dict(enumerate(bins.values())), len(sel))
+        lo[sel], hi[sel] = edges[pick, 0], edges[pick, 1]
+    age = lo + rng.random(n) * (hi - lo)
     # Older users over the years (ageing population) [ASSUMED: +0.3 year per year].
     age = age + 0.3 * t
     return np.floor(age.clip(0, 100))
@@ -338,7 +383,7 @@ def _users(rng: np.random.Generator, acc: pd.DataFrame, veh: pd.DataFrame, year:
     runaway_v = veh["_runaway"].to_numpy()
     n_pass = np.where(runaway_v, 0, n_pass)
     n_ped_v = veh["_n_ped"].to_numpy()
-    per_vehicle = 1 + n_pass + n_ped_v
+    per_vehicle = np.where(veh["_no_user"].to_numpy(), 0, 1 + n_pass + n_ped_v)
     vi = np.repeat(np.arange(len(veh)), per_vehicle)
     r = within_group_rank(per_vehicle)
     n = len(vi)
@@ -359,24 +404,35 @@ def _users(rng: np.random.Generator, acc: pd.DataFrame, veh: pd.DataFrame, year:
     equip_group = np.select(
         [catu == 3, np.isin(mode, ("moped", "motorcycle")), mode == "bicycle", mode == "edp",
          (catu == 2) & (age < 10), (catu == 2) & np.isin(mode, ("bus", "rail"))],
-        ["pedestrian", "2rm", "bicycle", "edp", "child", "bus_passenger"], "occupant")
+        ["pedestrian" if year >= 2020 else "pedestrian_2019", "2rm", "bicycle", "edp", "child",
+         "bus_passenger"], "occupant")
     # Equipment by user type [ASSUMED, tuned to the secu1 shares of FACTS §3b].
     secu1 = draw_by_group(rng, equip_group, {
-        "occupant": {1: 0.87, 8: 0.105, 0: 0.022, 9: 0.001, 2: 0.001, 4: 0.001},
+        # Codes 4 (vest) and 9 (other) are rare: 0.05-0.08 % and 0.08-0.15 % [FACTS §3b].
+        "occupant": {1: 0.87, 8: 0.122, 0: 0.005, 9: 0.0007, 2: 0.001, 4: 0.0002},
         "child": {3: 0.25, 1: 0.60, 8: 0.10, 0: 0.05},
-        "bus_passenger": {0: 0.5, 8: 0.3, 1: 0.2},
-        "2rm": {2: 0.90, 8: 0.065, 0: 0.017, 6: 0.007, 5: 0.001, 9: 0.006, 4: 0.004, 7: 0.0002},
-        "bicycle": {2: 0.40, 0: 0.41, 8: 0.15, 4: 0.02, 9: 0.02},
-        "edp": {2: 0.34, 0: 0.49, 8: 0.15, 4: 0.01, 9: 0.01},
-        "pedestrian": {0: 0.68, 8: 0.29, 4: 0.003, 9: 0.002, -1: 0.025},
+        "bus_passenger": {0: 0.2, 8: 0.6, 1: 0.2},
+        "2rm": {2: 0.90, 8: 0.065, 0: 0.017, 6: 0.007, 5: 0.001, 9: 0.002, 4: 0.0005, 7: 0.0002},
+        "bicycle": {2: 0.40, 0: 0.33, 8: 0.23, 4: 0.004, 9: 0.004},
+        "edp": {2: 0.34, 0: 0.40, 8: 0.24, 4: 0.003, 9: 0.003},
+        "pedestrian": {0: 0.95, 8: 0.03, 4: 0.002, 9: 0.001, -1: 0.017},
+        # 2019 pedestrians: 12 of 24 coded 8, the rest 0 (sample 2019); from 2020 on 0
+        # (35 of 37 in the 2021-2024 samples). This is the secu1 0/8 coding shift of FACTS
+        # §3b (0: 5.4 % in 2019, 9.5 % from 2020; 8: 14.5 % -> 11 %).
+        "pedestrian_2019": {0: 0.50, 8: 0.50},
     })
     if year < P.RUNAWAY_FROM_YEAR:  # 2019-2020: secu1 = -1 is 0.03-0.07 % [FACTS §3b]
         secu1 = set_missing(rng, np.where(secu1 == -1, 8, secu1), 0.0005)
     two_wheel = equip_group == "2rm"
     secu2 = np.where(two_wheel, draw(rng, {6: 0.5, 0: 0.35, 8: 0.1, 5: 0.05}, n),
                      draw(rng, {0: 0.82, 8: 0.13, 9: 0.03, 4: 0.02}, n))
+    # A second item never repeats the first (0 of 640 users in the samples 2019-2024).
+    secu2 = np.where((secu2 == secu1) & (secu2 > 0), 0, secu2)
     secu2 = set_missing(rng, secu2, P.MISSING_RATES["secu2"])
-    secu3 = set_missing(rng, draw(rng, {0: 0.5, 9: 0.3, 8: 0.2}, n), P.MISSING_RATES["secu3"])
+    # A third item only when a second one is recorded (samples: never secu3 without secu2);
+    # its fill rate among those keeps secu3 = -1 at 96.6 % of users [FACTS §5].
+    fill3 = (1 - P.MISSING_RATES["secu3"]) / (1 - P.MISSING_RATES["secu2"])
+    secu3 = np.where((secu2 != -1) & (rng.random(n) < fill3), draw(rng, {0: 0.5, 9: 0.3, 8: 0.2}, n), -1)
     ped = catu == 3
     # Pedestrian fields [ASSUMED shares]; other users: "0" or -1 about half each
     # (locp -1 47.5 %, actp "0" 50.5 %, etatp -1 92.3 % [FACTS §5, §3b]).
@@ -396,6 +452,7 @@ def _users(rng: np.random.Generator, acc: pd.DataFrame, veh: pd.DataFrame, year:
     trajet = np.where(runaway, -1, set_missing(rng, trajet, 0.002))
     secu1 = np.where(runaway, np.where(rng.random(n) < 0.9, -1, 8), secu1)
     secu2 = np.where(runaway, -1, secu2)
+    secu3 = np.where(runaway, -1, secu3)
     frame = pd.DataFrame({
         "Num_Acc": veh["Num_Acc"].to_numpy()[vi],
         "id_usager": _id_base(year, "usr") + np.arange(n, dtype=np.int64),

@@ -1,0 +1,95 @@
+"""Kubernetes manifests of the Bento (deploy/k8s/): schema-valid and consistent with the service.
+
+Why: no cluster runs here, so the manifests are checked offline - against the Kubernetes
+OpenAPI schemas with ``kubernetes-validate --strict`` (unknown fields refused, which is how a
+misspelled ``readinesProbe`` would otherwise be silently ignored by a lenient apply), and
+against the facts they must agree with: the probe paths BentoML serves, the port the service
+listens on, the env variables service.py reads, the Secret the key comes from, the HPA's
+target and the Service's selector.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+K8S_DIR = REPO_ROOT / "deploy" / "k8s"
+VALIDATOR = Path(sys.executable).parent / "kubernetes-validate"
+
+
+def _load(name: str) -> dict[str, Any]:
+    return yaml.safe_load((K8S_DIR / name).read_text(encoding="utf-8"))
+
+
+def _validate(*paths: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(VALIDATOR), "--strict", *map(str, paths)],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_every_manifest_passes_strict_schema_validation() -> None:
+    manifests = sorted(K8S_DIR.glob("*.yaml"))
+    assert {p.name for p in manifests} >= {"deployment.yaml", "service.yaml", "hpa.yaml"}
+    result = _validate(*manifests)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count(" passed ") == len(manifests), result.stdout
+
+
+@pytest.mark.parametrize(("mutation", "expected"), [
+    ("misspelled_probe", "readinesProbe"),
+    ("port_as_word", "containerPort"),
+])
+def test_a_broken_manifest_is_refused(tmp_path: Path, mutation: str, expected: str) -> None:
+    deployment = _load("deployment.yaml")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    if mutation == "misspelled_probe":
+        container["readinesProbe"] = container.pop("readinessProbe")
+    else:
+        container["ports"][0]["containerPort"] = "three-thousand"
+    broken = tmp_path / "deployment.yaml"
+    broken.write_text(yaml.safe_dump(deployment), encoding="utf-8")
+    result = _validate(broken)
+    assert result.returncode != 0, result.stdout
+    assert expected in result.stdout + result.stderr
+
+
+def test_deployment_agrees_with_the_service_it_runs() -> None:
+    from accidents.config import load_config
+    from accidents.serving.prediction_log import LOG_ENV
+    from service import API_KEY_ENV
+
+    deployment = _load("deployment.yaml")
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    port = container["ports"][0]
+    assert port["containerPort"] == load_config("local").serving.port
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": port["name"]}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/livez", "port": port["name"]}
+    assert set(container["resources"]) == {"requests", "limits"}
+    env = {e["name"]: e for e in container["env"]}
+    secret_ref = env[API_KEY_ENV]["valueFrom"]["secretKeyRef"]
+    secret = _load("secret.example.yaml")
+    assert secret_ref["name"] == secret["metadata"]["name"]
+    assert secret_ref["key"] in secret["stringData"]
+    log_dir = str(Path(env[LOG_ENV]["value"]).parent)
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    assert log_dir in mounts, f"{LOG_ENV} must be on a mounted volume"
+    assert mounts[log_dir] in {v["name"] for v in pod["volumes"]}
+
+
+def test_service_and_autoscaler_target_the_deployment() -> None:
+    deployment = _load("deployment.yaml")
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    service = _load("service.yaml")
+    assert service["spec"]["selector"].items() <= labels.items()
+    assert service["spec"]["ports"][0]["targetPort"] == \
+        deployment["spec"]["template"]["spec"]["containers"][0]["ports"][0]["name"]
+    hpa = _load("hpa.yaml")
+    target = hpa["spec"]["scaleTargetRef"]
+    assert (target["kind"], target["name"]) == ("Deployment", deployment["metadata"]["name"])
+    assert hpa["spec"]["minReplicas"] <= deployment["spec"]["replicas"] <= hpa["spec"]["maxReplicas"]
