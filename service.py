@@ -50,6 +50,7 @@ from starlette.staticfiles import StaticFiles
 from accidents.constants import BENTO_MODEL_NAME, BENTO_SERVICE_NAME, META_THRESHOLD
 from accidents.errors import UserError
 from accidents.serving import client_errors
+from accidents.serving.coalesce import Coalescer
 from accidents.serving.examples import EXAMPLES
 from accidents.serving.explain import Explainer
 from accidents.serving.prediction_log import LogSettings, PredictionLogWriter
@@ -321,6 +322,7 @@ class RoadAccidentSeverity:
         # one saved artifact and the fallback for other classifiers.
         self.scorer = Scorer(self.model)
         self.explainer = Explainer(self.scorer)
+        self.coalescer = Coalescer(self._score)
         # One model call at a time per worker (threads=1); extra XGBoost threads would only
         # fight the other worker for the 2 cores. Predictions are unchanged.
         if hasattr(self.model, "named_steps") and "classifier" in self.model.named_steps:
@@ -388,15 +390,15 @@ class RoadAccidentSeverity:
 
         ``async`` on purpose: the lean scorer takes well under a millisecond for a few rows,
         less than handing the call to a thread would cost, so it runs on the worker's event
-        loop (no adaptive batching either: its wait made single clients slower than a
-        plain server, and there is little left for a batch to amortise).
+        loop; requests reaching it in the same loop turn are scored in one call
+        (``accidents/serving/coalesce.py``: BentoML's adaptive batching without its wait).
         """
         columns = rows_to_columns(road_users)
-        proba, severe, request_id = self._score(columns)
+        proba, severe, request_id, offset = await self.coalescer.score(columns)
         version, threshold = self.version, self.threshold
         answers = [
             {"probability": p, "severe": s, "threshold": threshold, "model_version": version,
-             "prediction_id": f"{request_id}-{i}"}
+             "prediction_id": f"{request_id}-{offset + i}"}
             for i, (p, s) in enumerate(zip(proba.tolist(), severe.tolist(), strict=True))
         ]
         if explain:

@@ -215,7 +215,7 @@ class Config:
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain nested dict (what steps receive as parameters and what is logged)."""
+        """Plain nested dict (for logs and JSON; steps receive the typed sections themselves)."""
         return dataclasses.asdict(self)
 
 

@@ -181,7 +181,7 @@ def run_monitoring(profile: str | Path = DEFAULT_PROFILE, source: dict[str, Any]
     settings = MonitoringSettings.from_config(config.monitoring)
     production = registry.production_version(purpose="monitor")
     run = runner.run_pipeline(monitoring_pipeline, config.stack, source=source,
-                              settings=settings.as_dict(), source_label=source_label(source))
+                              settings=settings, source_label=source_label(source))
     result = collect(run, production, settings)
     if source.get("served") and result["status"] == "completed":
         from accidents.monitoring.served import remember_monitored

@@ -45,26 +45,27 @@ def run_training(profile: str | Path = DEFAULT_PROFILE, quiet: bool = False, **o
     """
     config = load_config(profile, overrides)
     from accidents.data.preflight import preflight
+    from accidents.data.source import data_fingerprint, resolve
 
+    resolved = resolve(config.data)  # the one decision of this run: the step reads exactly this
     # Damaged data stops here: one error line, before ZenML starts and creates a model version.
-    source, folder, load_report = preflight(config.data)
+    source, folder, load_report = preflight(config.data, resolved)
     if not quiet:
         print(load_report.summary(), flush=True)
     from ops import runner
 
     runner.prepare(config.stack)
-    from accidents.data.source import data_fingerprint
     from ops.stacks import experiment_tracker_name
     from pipelines.training import training
 
     tracker = experiment_tracker_name() if config.stack.kind != "local" else None
     started = time.perf_counter()
-    sections = config.as_dict()
     run = runner.run_pipeline(
         training, config.stack, enable_cache=config.pipeline.enable_cache,
-        data=sections["data"], fingerprint=data_fingerprint(config.data),
-        target=config.target, split=sections["split"], model=sections["model"],
-        gates=dict(config.gates), promotion=sections["promotion"], experiment_tracker=tracker,
+        data=config.data, resolved=resolved, fingerprint=data_fingerprint(resolved),
+        target=config.target, split=config.split,
+        model=config.model, gates=dict(config.gates), promotion=config.promotion,
+        experiment_tracker=tracker,
     )
     seconds = time.perf_counter() - started
     result = collect_result(run, config, source, folder, seconds)

@@ -235,22 +235,16 @@ def log_on_version(version: Any, metadata: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- promotion
 
 
-def _rules(promotion: PromotionConfig | Mapping[str, Any]) -> PromotionConfig:
-    if isinstance(promotion, PromotionConfig):
-        return promotion
-    return PromotionConfig(**dict(promotion))
-
-
 def decide_promotion(candidate: Any, candidate_metrics: Mapping[str, float],
                      test_features: pd.DataFrame, gates: Mapping[str, float],
-                     promotion: PromotionConfig | Mapping[str, Any]) -> tuple[Decision, dict | None]:
+                     promotion: PromotionConfig) -> tuple[Decision, dict | None]:
     """The candidate's stage by ``accidents.learning.promotion.decide``, against production.
 
     Production is scored *here*, on the candidate's own test frame and at production's own
     threshold, so both are measured on the same rows. Returns the decision and production's
     metrics on that frame (None when there is no other production version).
     """
-    rules = _rules(promotion)
+    rules = promotion
     production = find_production(candidate.model.name)
     if production is not None and production.id == candidate.id:
         production = None
@@ -275,7 +269,7 @@ def decide_promotion(candidate: Any, candidate_metrics: Mapping[str, float],
     return decision, production_metrics
 
 
-def promote(candidate: Any, gates: Mapping[str, float], promotion: PromotionConfig | Mapping[str, Any],
+def promote(candidate: Any, gates: Mapping[str, float], promotion: PromotionConfig,
             *, test_features: pd.DataFrame | None = None,
             candidate_metrics: Mapping[str, float] | None = None,
             wanted: str | None = None, force: bool = False) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from accidents.constants import (
     ARTIFACT_TRAIN_FEATURES,
     MODEL_NAME,
 )
+from accidents.monitoring.settings import MonitoringSettings
 from steps.monitoring import load_current_batch, log_monitoring, monitor_batch
 
 PIPELINE_NAME = "monitoring"
@@ -33,7 +34,7 @@ STEP_LOG = log_monitoring.name
     enable_cache=False,
     model=Model(name=MODEL_NAME, version=ModelStages.PRODUCTION),
 )
-def monitoring_pipeline(source: dict[str, Any], settings: dict[str, Any], source_label: str) -> None:
+def monitoring_pipeline(source: dict[str, Any], settings: MonitoringSettings, source_label: str) -> None:
     """Load the batch, compare it with the production version's data, decide and log."""
     production = get_pipeline_context().model
     current = load_current_batch(source=source)

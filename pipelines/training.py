@@ -7,11 +7,11 @@ given, is attached to the train and evaluate steps (MLflow profile).
 
 from __future__ import annotations
 
-from typing import Any
-
 from zenml import Model, pipeline
 
 from accidents import constants
+from accidents.config import DataConfig, ModelConfig, PromotionConfig, SplitConfig
+from accidents.data.source import ResolvedData
 from steps.evaluate import evaluate_model
 from steps.features import build_features
 from steps.ingest import ingest_data
@@ -38,18 +38,25 @@ def severity_model(description_suffix: str = "") -> Model:
 
 @pipeline(name=PIPELINE_NAME, model=severity_model())
 def training(
-    data: dict[str, Any],
+    data: DataConfig,
+    resolved: ResolvedData,
     fingerprint: str,
     target: str,
-    split: dict[str, Any],
-    model: dict[str, Any],
+    split: SplitConfig,
+    model: ModelConfig,
     gates: dict[str, float],
-    promotion: dict[str, Any],
+    promotion: PromotionConfig,
     experiment_tracker: str | None = None,
 ) -> None:
-    """Train, evaluate and promote one model version from one profile's sections."""
-    caracteristiques, lieux, vehicules, usagers, load_report = ingest_data(data=data, fingerprint=fingerprint)
-    validate_data(caracteristiques, lieux, vehicules, usagers, years=data["years"])
+    """Train, evaluate and promote one model version from one profile's typed sections.
+
+    The sections are the validated ``accidents.config`` dataclasses; ZenML stores them as
+    JSON parameters and hands each step the same dataclass back. ``resolved`` is the data
+    source the command decided once for this run, ``fingerprint`` hashes its files.
+    """
+    caracteristiques, lieux, vehicules, usagers, load_report = ingest_data(
+        data=data, resolved=resolved, fingerprint=fingerprint)
+    validate_data(caracteristiques, lieux, vehicules, usagers, years=list(data.years))
     table, data_summary = build_features(caracteristiques, lieux, vehicules, usagers, load_report, target=target,
                            after="validate_data")
     train, validation, test, _assignment = split_data(table, split=split)

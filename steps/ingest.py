@@ -9,31 +9,30 @@ from zenml import log_metadata, step
 
 from accidents.config import DataConfig
 from accidents.data.schema import TABLES
-from accidents.data.source import materialise
+from accidents.data.source import ResolvedData, materialise
 from steps._common import json_safe, timed
 
 
 @step
-def ingest_data(data: dict[str, Any], fingerprint: str) -> tuple[
+def ingest_data(data: DataConfig, resolved: ResolvedData, fingerprint: str) -> tuple[
     Annotated[pd.DataFrame, "caracteristiques"],
     Annotated[pd.DataFrame, "lieux"],
     Annotated[pd.DataFrame, "vehicules"],
     Annotated[pd.DataFrame, "usagers"],
     Annotated[dict, "load_report"],
 ]:
-    """Load the four BAAC tables for the configured years (``fingerprint`` keys the cache)."""
+    """Load the four BAAC tables of the run's resolved source (``fingerprint`` keys the cache)."""
     from accidents.data.loader import load_years
 
-    cfg = DataConfig(**data)
     meta: dict[str, Any] = {}
     with timed(meta, "seconds"):
-        source, folder = materialise(cfg)
-        tables = load_years(folder, cfg.years, tolerance=cfg.tolerance,
-                            validity_tolerance=cfg.validity_tolerance)
+        source, folder = materialise(data, resolved)
+        tables = load_years(folder, data.years, tolerance=data.tolerance,
+                            validity_tolerance=data.validity_tolerance)
     report = tables.report.to_dict()
     meta.update({
         "source": source, "synthetic": source == "synthetic", "folder": str(folder),
-        "years": list(cfg.years), "fingerprint": fingerprint,
+        "years": list(data.years), "fingerprint": fingerprint,
         "rows": {t: int(len(getattr(tables, t))) for t in TABLES},
         "dropped": report.get("dropped", {}), "replaced_values": sum(report.get("replaced", {}).values()),
     })

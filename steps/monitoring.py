@@ -88,7 +88,7 @@ def monitor_batch(
     current: pd.DataFrame,
     model: Any,
     test_features: pd.DataFrame,
-    settings: dict[str, Any],
+    settings: MonitoringSettings,
     source_label: str,
 ) -> tuple[
     Annotated[HTMLString, ARTIFACT_MONITORING_DRIFT_REPORT],
@@ -101,9 +101,9 @@ def monitor_batch(
     features (model output drift and performance: the same model scored on its own
     held-out set by the same code).
     """
-    cfg = MonitoringSettings(**{**settings, "ignore_columns": tuple(settings.get("ignore_columns", ()))})
-    result = run_batch(reference, current, model, test_features, _threshold(), cfg, source=source_label)
-    summary = json_safe({**_version_label(), **result.summary(source_label, cfg)})
+    result = run_batch(reference, current, model, test_features, _threshold(), settings,
+                       source=source_label)
+    summary = json_safe({**_version_label(), **result.summary(source_label, settings)})
     return HTMLString(result.drift_html()), HTMLString(result.model_html()), summary
 
 

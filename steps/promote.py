@@ -8,11 +8,12 @@ now, not only on the inputs.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import pandas as pd
 from zenml import get_step_context, log_metadata, step
 
+from accidents.config import PromotionConfig
 from accidents.constants import (
     ARTIFACT_PROMOTION_DECISION,
     META_DATA,
@@ -29,7 +30,7 @@ from ops import registry
 @step(enable_cache=False)
 def promote_model(test_features: pd.DataFrame, test_metrics: dict, validation_metrics: dict,
                   threshold: float, data_summary: dict, gates: dict[str, float],
-                  promotion: dict[str, Any]) -> Annotated[dict, ARTIFACT_PROMOTION_DECISION]:
+                  promotion: PromotionConfig) -> Annotated[dict, ARTIFACT_PROMOTION_DECISION]:
     """Gates -> staging; beats production on the same test data by the margin -> production.
 
     Also writes the model version's key metadata (metrics, threshold, features, data), here

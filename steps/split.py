@@ -19,14 +19,14 @@ FRAME_COLUMNS = [*MODEL_INPUT_COLUMNS, "year", TARGET]
 
 
 @step
-def split_data(feature_table: pd.DataFrame, split: dict[str, Any]) -> tuple[
+def split_data(feature_table: pd.DataFrame, split: SplitConfig) -> tuple[
     Annotated[pd.DataFrame, ARTIFACT_TRAIN_FEATURES],
     Annotated[pd.DataFrame, "validation_features"],
     Annotated[pd.DataFrame, ARTIFACT_TEST_FEATURES],
     Annotated[pd.DataFrame, ARTIFACT_SPLIT],
 ]:
     """Split by accident (no accident on two sides), stratified on the target, fixed seed."""
-    cfg = SplitConfig(**split)
+    cfg = split
     meta: dict[str, Any] = {}
     with timed(meta):
         assignment = split_assignment(feature_table, cfg.method, (cfg.train, cfg.validation, cfg.test),

@@ -17,11 +17,11 @@ from steps._common import active_mlflow, class_balance, json_safe, timed
 
 
 @step
-def train_model(train_features: pd.DataFrame, model: dict[str, Any]) -> Annotated[
+def train_model(train_features: pd.DataFrame, model: ModelConfig) -> Annotated[
     Pipeline, ArtifactConfig(name=ARTIFACT_MODEL, artifact_type=ArtifactType.MODEL)
 ]:
     """Build and fit; on a stack with the MLflow tracker the parameters go to the MLflow run."""
-    cfg = ModelConfig(**model)
+    cfg = model
     meta: dict[str, Any] = {}
     with timed(meta):
         pipeline = build_model(cfg.kind, cfg.params)

@@ -78,6 +78,9 @@ def upward_imports(graph: Mapping[str, set[str]]) -> list[str]:
                     problems.append(f"{source} -> {target} (the service uses accidents/ only)")
             elif LAYER_RANK[target_top] > LAYER_RANK[top]:
                 problems.append(f"{source} -> {target} ({top} is below {target_top})")
+            elif top == "cli" and target_top == "steps":
+                problems.append(f"{source} -> {target} (commands run pipelines through ops.runner "
+                                "and ask ops.registry; they never import a step module)")
             elif top == target_top == "accidents" and _accidents_rank(target) > _accidents_rank(source):
                 problems.append(f"{source} -> {target} (rank {_accidents_rank(source)} imports "
                                 f"rank {_accidents_rank(target)}, see docs/architecture.md)")
@@ -144,6 +147,8 @@ def test_no_import_cycles() -> None:
      "accidents.data.loader -> accidents.learning.features (rank 1 imports rank 2"),
     ({"service.py": "from ops import bento_export\n", "ops/bento_export.py": ""},
      "service -> ops.bento_export (the service uses accidents/ only)"),
+    ({"cli/deploy.py": "def f():\n    from steps.deploy import export_to_bento\n", "steps/deploy.py": ""},
+     "cli.deploy -> steps.deploy (commands run pipelines through ops.runner"),
 ])
 def test_the_rules_catch_an_upward_import(tmp_path: Path, files: dict[str, str], expected: str) -> None:
     """The checks can fail: an upward import written into a scratch tree is reported."""

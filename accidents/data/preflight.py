@@ -16,7 +16,7 @@ from pathlib import Path
 
 from accidents.config import DataConfig
 from accidents.data.loader import LoadReport, load_years
-from accidents.data.source import materialise
+from accidents.data.source import ResolvedData, materialise
 
 
 def load_configured(cfg: DataConfig, folder: Path, years: list[int] | None = None) -> LoadReport:
@@ -30,7 +30,10 @@ def load_configured(cfg: DataConfig, folder: Path, years: list[int] | None = Non
     return report
 
 
-def preflight(cfg: DataConfig) -> tuple[str, Path, LoadReport]:
-    """(source, folder, load report): materialise the data (download / synthetic) and load it once."""
-    source, folder = materialise(cfg)
+def preflight(cfg: DataConfig, resolved: ResolvedData | None = None) -> tuple[str, Path, LoadReport]:
+    """(source, folder, load report): materialise the data (download / synthetic) and load it once.
+
+    ``resolved``: the run's data source as the command decided it (None: decide here).
+    """
+    source, folder = materialise(cfg, resolved)
     return source, folder, load_configured(cfg, folder)

@@ -9,6 +9,7 @@ importing ZenML.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -102,11 +103,38 @@ def resolve_source(cfg: DataConfig) -> tuple[str, Path]:
     return "synthetic", synthetic_dir(cfg)
 
 
-def data_fingerprint(cfg: DataConfig) -> str:
-    """Hash of what the ingest step will read (file names, sizes, mtimes; or generator settings)."""
+@dataclass(frozen=True)
+class ResolvedData:
+    """Where a run's BAAC files come from, decided once per run (by the command).
+
+    The command resolves, the preflight and the ingest step materialise and read exactly
+    this (no second decision that could differ, e.g. after a download filled the cache).
+    """
+
+    source: str  # dir | download | synthetic
+    folder: str
+    years: tuple[int, ...]
+
+    @property
+    def path(self) -> Path:
+        return Path(self.folder)
+
+
+def resolve(cfg: DataConfig) -> ResolvedData:
+    """Decide the source of ``cfg``'s years (no generation or download here)."""
     source, folder = resolve_source(cfg)
-    digest = hashlib.sha256(f"{source}|{sorted(cfg.years)}".encode())
-    if source == "synthetic":
+    return ResolvedData(source, str(folder), tuple(int(y) for y in cfg.years))
+
+
+def data_fingerprint(resolved: ResolvedData) -> str:
+    """Hash of what the ingest step will read (file names, sizes, mtimes; or generator settings).
+
+    Call it once the files exist (after ``materialise``): it keys ZenML's step cache, so an
+    unchanged re-run is cached and new or edited files are not.
+    """
+    folder = resolved.path
+    digest = hashlib.sha256(f"{resolved.source}|{sorted(resolved.years)}".encode())
+    if resolved.source == "synthetic":
         from accidents.synthetic import generator_fingerprint
 
         digest.update(generator_fingerprint().encode())
@@ -118,9 +146,13 @@ def data_fingerprint(cfg: DataConfig) -> str:
     return digest.hexdigest()[:16]
 
 
-def materialise(cfg: DataConfig) -> tuple[str, Path]:
-    """Make the files exist (generate synthetic / download) and return (source, folder)."""
-    source, folder = resolve_source(cfg)
+def materialise(cfg: DataConfig, resolved: ResolvedData | None = None) -> tuple[str, Path]:
+    """Make the files exist (generate synthetic / download) and return (source, folder).
+
+    ``resolved``: the run's decision (the command resolved it); None = decide now.
+    """
+    resolved = resolved or resolve(cfg)
+    source, folder = resolved.source, resolved.path
     if source == "synthetic":
         from accidents.synthetic import SYNTHETIC_NOTICE
 

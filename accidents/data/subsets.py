@@ -38,12 +38,18 @@ def read_table(folder: Path, table: str, year: int) -> pd.DataFrame:
     return read_raw(find_table_file(Path(folder), table, year), table, year).frame
 
 
-def write_table(frame: pd.DataFrame, folder: Path, table: str, year: int) -> Path:
-    """Write a table in the official format: ``;``-separated, every value quoted, UTF-8."""
-    path = table_path(folder, table, year)
+def write_baac_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """Write one BAAC table file in the official format: ``;``, every value quoted, UTF-8, LF."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, sep=";", index=False, quoting=csv.QUOTE_ALL)
+    frame.to_csv(path, sep=";", index=False, quoting=csv.QUOTE_ALL, encoding="utf-8",
+                 lineterminator="\n")
     return path
+
+
+def write_table(frame: pd.DataFrame, folder: Path, table: str, year: int) -> Path:
+    """Write ``table`` of ``year`` into ``folder`` under its official file name."""
+    return write_baac_csv(frame, table_path(folder, table, year))
 
 
 def _months(frame: pd.DataFrame, where: Path) -> pd.Series:

@@ -20,6 +20,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.class_weight import compute_sample_weight
 
+from accidents.config import MODEL_KINDS
 from accidents.errors import ConfigError, DataError
 from accidents.learning.features import MODEL_INPUT_COLUMNS
 
@@ -54,6 +55,10 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
         "random_state": 0,
     },
 }
+# One list of model kinds (accidents.config.MODEL_KINDS validates profiles): every kind has
+# its defaults here, and nothing here is a kind the profile cannot name.
+if set(DEFAULT_PARAMS) != set(MODEL_KINDS):  # a programming error, caught by any import
+    raise ImportError(f"model kinds {sorted(DEFAULT_PARAMS)} != accidents.config.MODEL_KINDS {MODEL_KINDS}")
 
 
 def _as_float(values: pd.Series) -> np.ndarray:
@@ -191,8 +196,8 @@ class BaacFeatureDeriver(BaseEstimator, TransformerMixin):
 
 def build_model(kind: str, params: Mapping[str, Any] | None = None) -> Pipeline:
     """An unfitted ``Pipeline(derive -> classifier)``; ``params`` override DEFAULT_PARAMS."""
-    if kind not in DEFAULT_PARAMS:
-        raise ConfigError(f"model.kind must be one of {', '.join(DEFAULT_PARAMS)}, got {kind!r}")
+    if kind not in MODEL_KINDS:
+        raise ConfigError(f"model.kind must be one of {', '.join(MODEL_KINDS)}, got {kind!r}")
     merged = {**DEFAULT_PARAMS[kind], **dict(params or {})}
     try:
         if kind == "xgboost":

@@ -13,13 +13,13 @@ Years without a sample follow the nearest sampled convention [ASSUMED].
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from accidents.data.schema import COLUMNS
+from accidents.data.subsets import write_baac_csv
 from accidents.synthetic import params as P
 from accidents.synthetic.sampling import padded
 from accidents.synthetic.tables import YearTables
@@ -198,8 +198,5 @@ def write_year(t: YearTables, out_dir: Path) -> list[Path]:
     paths = []
     names = file_names(t.year)
     for table, frame in to_disk_frames(t).items():
-        path = out_dir / names[table]
-        frame.to_csv(path, sep=";", index=False, quoting=csv.QUOTE_ALL, encoding="utf-8",
-                     lineterminator="\n")
-        paths.append(path)
+        paths.append(write_baac_csv(frame, out_dir / names[table]))
     return paths
