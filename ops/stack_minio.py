@@ -340,10 +340,11 @@ class _QuietConnectionTracebacks(logging.Filter):
         return True
 
 
-#: ZenML loggers that print a failed step's traceback.
-_STEP_FAILURE_LOGGERS = (
+#: ZenML loggers that print a failed step's traceback (ops.runner quiets user errors on them too).
+STEP_FAILURE_LOGGERS = (
     "zenml.orchestrators.local.local_orchestrator",
     "zenml.orchestrators.step_launcher",
+    "zenml.orchestrators.step_runner",
     "zenml.orchestrators.dag_runner",
     "zenml.log_stores.artifact.artifact_log_exporter",  # step logs are written to S3 too
 )
@@ -351,7 +352,7 @@ _STEP_FAILURE_LOGGERS = (
 
 def install_quiet_tracebacks(stack_cfg: Any) -> None:
     """Attach (once per process) the filter that shortens connection-error step failures."""
-    for name in _STEP_FAILURE_LOGGERS:
+    for name in STEP_FAILURE_LOGGERS:
         lg = logging.getLogger(name)
         for old in [f for f in lg.filters if isinstance(f, _QuietConnectionTracebacks)]:
             lg.removeFilter(old)
@@ -372,7 +373,7 @@ def stack_errors(stack_cfg: Any) -> Iterator[None]:
         yield
         return
     quiet = _QuietConnectionTracebacks(stack_cfg)
-    loggers = [logging.getLogger(name) for name in _STEP_FAILURE_LOGGERS]
+    loggers = [logging.getLogger(name) for name in STEP_FAILURE_LOGGERS]
     for lg in loggers:
         lg.addFilter(quiet)
     try:
