@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "cli.train",
     "cli.models",
     "cli.deploy",
+    "cli.serve",
     "cli.monitor",
     "cli.monitor_simulate",
     "cli.stack",

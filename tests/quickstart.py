@@ -1,0 +1,145 @@
+"""The README's quick start as data: the block's commands and what each must achieve.
+
+Why a module of its own: the journey test runs the block (slow, marker ``journey``) and a
+fast test checks the same parsing (every command known, curl body = the service's example),
+so a README edit that the journey would not understand fails in seconds, not at the end of
+a 10-minute run. The block is read from README.md every time, never copied.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+README = REPO_ROOT / "README.md"
+HEADING = "## Quick start"
+#: Ports the block names; the journey test replaces them with free ones (private ports).
+SERVE_PORT = "3000"
+DASHBOARD_PORT = "8237"
+
+
+def quickstart_block(readme: Path = README) -> str:
+    """The first ```bash block under ``## Quick start``."""
+    text = readme.read_text(encoding="utf-8")
+    start = text.find(f"\n{HEADING}\n")
+    if start < 0:
+        raise AssertionError(f"{readme}: no '{HEADING}' heading")
+    match = re.search(r"```bash\n(.*?)```", text[start:], flags=re.S)
+    if match is None:
+        raise AssertionError(f"{readme}: no ```bash block under '{HEADING}'")
+    return match.group(1)
+
+
+def split_commands(block: str) -> list[str]:
+    """Shell commands of the block: a line continues while it ends with ``\\`` or a single
+    quote is still open (the curl's JSON body spans lines)."""
+    commands: list[str] = []
+    current = ""
+    for line in block.splitlines():
+        if not current and not line.strip():
+            continue
+        current = f"{current}\n{line}" if current else line
+        if current.rstrip().endswith("\\") or current.count("'") % 2:
+            continue
+        commands.append(current)
+        current = ""
+    if current:
+        raise AssertionError(f"unterminated command at the end of the quick start: {current!r}")
+    return commands
+
+
+def curl_body(command: str) -> dict:
+    """The JSON of a ``curl ... -d '<json>'`` command."""
+    match = re.search(r"-d '(.*?)'", command, flags=re.S)
+    if match is None:
+        raise AssertionError(f"no -d '<json>' body in {command!r}")
+    return json.loads(match.group(1))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One kind of quick-start command: how to recognise it and what its output must show."""
+
+    name: str
+    pattern: str
+    check: Callable[[str, int], None]
+
+    def matches(self, command: str) -> bool:
+        return re.search(self.pattern, command.split("#")[0] if "'" not in command else command) is not None
+
+
+def _ok(rc: int, output: str) -> None:
+    assert rc == 0, f"exit code {rc}\n{output[-4000:]}"
+
+
+def _check_train(output: str, rc: int) -> None:
+    _ok(rc, output)
+    assert "SYNTHETIC" in output, "the synthetic-data banner is missing"
+    assert re.search(r"version 1: stage production", output), output[-3000:]
+
+
+def _check_models(output: str, rc: int) -> None:
+    _ok(rc, output)
+    assert re.search(r"^\s+1\s+production\s", output, flags=re.M), output
+
+
+def _check_deploy(output: str, rc: int) -> None:
+    _ok(rc, output)
+    assert "Bento road_accident_severity:v1" in output, output
+
+
+def _check_background(output: str, rc: int) -> None:
+    _ok(rc, output)
+
+
+def _check_ready(output: str, rc: int) -> None:
+    _ok(rc, output)
+
+
+def _check_predict(output: str, rc: int) -> None:
+    _ok(rc, output)
+    line = next(x for x in output.splitlines() if x.startswith("[{"))
+    (prediction,) = json.loads(line)
+    assert prediction["model_version"] == "1", prediction
+    assert 0.005 < prediction["probability"] < 0.95, prediction  # a realistic first answer
+
+
+def _check_monitor(output: str, rc: int) -> None:
+    _ok(rc, output)
+    assert re.search(r"current [1-9]\d*\b", output), output[-3000:]  # the served rows were read
+    assert "decision:" in output, output[-3000:]
+
+
+def _check_kill(output: str, rc: int) -> None:
+    _ok(rc, output)
+
+
+def _check_dashboard(output: str, rc: int) -> None:
+    _ok(rc, output)
+    assert re.search(r"ZenML dashboard: http://\S+", output), output
+
+
+STEPS: tuple[Step, ...] = (
+    Step("train", r"^make run\b", _check_train),
+    Step("models", r"run\.py models\b", _check_models),
+    Step("deploy", r"run\.py deploy\b", _check_deploy),
+    Step("serve", r"run\.py serve\b.*&\s*(#.*)?$", _check_background),
+    Step("ready", r"^curl .*/readyz", _check_ready),
+    Step("predict", r"^curl .*/predict\b", _check_predict),
+    Step("monitor", r"run\.py monitor\b", _check_monitor),
+    Step("stop", r"^kill \$!", _check_kill),
+    Step("dashboard", r"run\.py dashboard\b", _check_dashboard),
+)
+
+
+def step_for(command: str) -> Step:
+    """The one Step describing ``command`` (AssertionError naming an unknown command)."""
+    found = [s for s in STEPS if s.matches(command)]
+    if len(found) != 1:
+        raise AssertionError(f"the quick start's command {command!r} matches {len(found)} known steps "
+                             f"({[s.name for s in found]}); teach tests/quickstart.py what it must do")
+    return found[0]
