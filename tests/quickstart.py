@@ -100,12 +100,27 @@ def _check_ready(output: str, rc: int) -> None:
     _ok(rc, output)
 
 
+def _predictions(output: str) -> list[dict]:
+    line = next((x for x in output.splitlines() if x.startswith("[{")), None)
+    assert line is not None, f"no JSON predictions in the output:\n{output[-3000:]}"
+    return json.loads(line)
+
+
 def _check_predict(output: str, rc: int) -> None:
     _ok(rc, output)
-    line = next(x for x in output.splitlines() if x.startswith("[{"))
-    (prediction,) = json.loads(line)
+    (prediction,) = _predictions(output)
     assert prediction["model_version"] == "1", prediction
     assert 0.005 < prediction["probability"] < 0.95, prediction  # a realistic first answer
+
+
+def _check_predict_examples(output: str, rc: int) -> None:
+    from accidents.serving.examples import EXAMPLES
+
+    _ok(rc, output)
+    predictions = _predictions(output)
+    assert len(predictions) == len(EXAMPLES), predictions
+    by_name = dict(zip(EXAMPLES, (p["probability"] for p in predictions), strict=True))
+    assert by_name["motorcyclist"] > by_name["car_driver"], by_name
 
 
 def _check_monitor(output: str, rc: int) -> None:
@@ -129,7 +144,8 @@ STEPS: tuple[Step, ...] = (
     Step("deploy", r"run\.py deploy\b", _check_deploy),
     Step("serve", r"run\.py serve\b.*&\s*(#.*)?$", _check_background),
     Step("ready", r"^curl .*/readyz", _check_ready),
-    Step("predict", r"^curl .*/predict\b", _check_predict),
+    Step("predict", r"^curl .*/predict -.* -d '", _check_predict),
+    Step("predict examples", r"^curl .*/predict -.* -d @examples/road_users\.json", _check_predict_examples),
     Step("monitor", r"run\.py monitor\b", _check_monitor),
     Step("stop", r"^kill \$!", _check_kill),
     Step("dashboard", r"run\.py dashboard\b", _check_dashboard),
