@@ -69,6 +69,8 @@ def run_training(profile: str | Path = DEFAULT_PROFILE, quiet: bool = False, **o
     )
     seconds = time.perf_counter() - started
     result = collect_result(run, config, source, folder, seconds)
+    if tracker is not None and result["model_version"] is not None:
+        result["mlflow"] = mirror_to_mlflow(config, result)
     write_outputs(result, run, config)
     if not quiet:
         print_summary(result)
@@ -101,6 +103,22 @@ def collect_result(run: Any, config: Config, source: str, folder: Path, seconds:
         "data_source": source, "data_folder": str(folder), "synthetic": source == "synthetic",
         "model_kind": config.model.kind, "target": config.target, "seconds": round(seconds, 1),
     }
+
+
+def mirror_to_mlflow(config: Config, result: dict[str, Any]) -> dict[str, Any]:
+    """The version as an MLflow run (tagged; created when the steps came from the cache) and
+    as a version of the MLflow registered model with its stage alias (ops/mlflow_registry.py)."""
+    from zenml.client import Client
+
+    from accidents.constants import ARTIFACT_MODEL, MODEL_NAME
+    from ops.mlflow_registry import mirror_version
+    from ops.stacks import absolute_tracking_uri
+
+    version = Client().get_model_version(MODEL_NAME, result["model_version"])
+    meta = dict(version.run_metadata or {})
+    return mirror_version(absolute_tracking_uri(config.stack.mlflow_tracking_uri),
+                          config.stack.mlflow_experiment, result, list(config.data.years),
+                          meta.get("mlflow"), lambda: version.get_artifact(ARTIFACT_MODEL).load())
 
 
 def write_outputs(result: dict[str, Any], run: Any, config: Config) -> None:
@@ -150,5 +168,9 @@ def print_summary(result: dict[str, Any]) -> None:
         print(f"former version {archived} archived")
     print(f"outputs: {result['outputs']} (metrics.txt, evaluation.html, result.json)")
     print(f"ZenML store: {result['zenml_store']}  artifacts: {result['artifact_store']}")
+    if result.get("mlflow"):
+        m = result["mlflow"]
+        print(f"MLflow: run {m['run_id']}{' (steps from the ZenML cache: metrics copied)' if m['cached'] else ''}; "
+              f"registered model {m['registered_model']} version {m['registry_version']} ({m['tracking_uri']})")
     print("see all versions: python run.py models   dashboard: python run.py dashboard")
     print(line)
