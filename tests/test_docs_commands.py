@@ -17,7 +17,7 @@ from tests.quickstart import REPO_ROOT
 
 DOCS = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
 BARE = re.compile(r"(?<![\w/.-])(python3?(?= (run\.py|-m ))|(?<!-m )pytest(?= tests| -)|uv run(?= )|"
-                  r"(bentoml|zenml)(?= (serve|build|containerize|login|logout|integration)\b))")
+                  r"(bentoml|zenml)(?= (serve|build|containerize|login|logout|integration)\b(?!`)))")
 #: Commands that run inside the container image, not in a clone.
 IN_IMAGE = ("/home/bentoml/bento", "BENTO_TAG --backend buildah")
 
