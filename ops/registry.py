@@ -33,6 +33,7 @@ from accidents.constants import (
     ARTIFACT_TEST_FEATURES,
     META_DATA,
     META_METRICS,
+    META_MONITORING,
     META_PROMOTION,
     META_THRESHOLD,
     MODEL_NAME,
@@ -191,6 +192,7 @@ def list_versions(limit: int = 30, model_name: str = MODEL_NAME) -> list[dict[st
             "f1_severe": scores.get("f1_severe"), "threshold": _meta(version, META_THRESHOLD),
             "decision": decision.get("stage"), "reason": decision.get("reason", ""),
             "data": (_meta(version, META_DATA) or {}).get("source"),
+            "monitoring": _meta(version, META_MONITORING),  # the last run.py monitor on it
         })
     return rows
 
