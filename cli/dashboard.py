@@ -1,7 +1,7 @@
 """``run.py dashboard``: start the local ZenML dashboard on this project's store and print its address.
 
 Runs ``zenml login --local`` with the project's ZenML config (see ops/stacks.py),
-so the dashboard shows the runs of ``python run.py``. After login the client talks to that
+so the dashboard shows the runs of ``.venv/bin/python run.py``. After login the client talks to that
 local server; ``--stop`` (``zenml logout --local``) goes back to the embedded SQLite store.
 """
 
@@ -72,7 +72,7 @@ def handle(args: argparse.Namespace) -> int:
     urls = re.findall(r"https?://[\w.\-]+:\d+[\w/.\-]*", output)
     url = urls[0] if urls else "(address not found in zenml's output; see `zenml status`)"
     print(f"ZenML dashboard: {url}")
-    print(f"ZenML config: {locations['ZENML_CONFIG_PATH']}  (stop with: python run.py dashboard --stop)")
+    print(f"ZenML config: {locations['ZENML_CONFIG_PATH']}  (stop with: .venv/bin/python run.py dashboard --stop)")
     print("look at: Pipelines > training > a run (DAG); click a step for its artifacts: roc_pr_curves, "
           "confusion_matrix, feature_importance, calibration, evaluation_report; metadata tab for metrics")
     return 0

@@ -47,7 +47,7 @@ def list_versions(limit: int = 30) -> list[dict[str, Any]]:
 def handle_models(args: argparse.Namespace) -> int:
     rows = list_versions(args.limit)
     if not rows:
-        print("no model versions yet: run `python run.py` to train one")
+        print("no model versions yet: run `.venv/bin/python run.py` to train one")
         return 0
 
     def num(value: Any) -> str:

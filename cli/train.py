@@ -172,5 +172,5 @@ def print_summary(result: dict[str, Any]) -> None:
         m = result["mlflow"]
         print(f"MLflow: run {m['run_id']}{' (steps from the ZenML cache: metrics copied)' if m['cached'] else ''}; "
               f"registered model {m['registered_model']} version {m['registry_version']} ({m['tracking_uri']})")
-    print("see all versions: python run.py models   dashboard: python run.py dashboard")
+    print("see all versions: .venv/bin/python run.py models   dashboard: .venv/bin/python run.py dashboard")
     print(line)

@@ -127,7 +127,7 @@ def run_pipeline(pipeline: Any, stack: StackConfig, *, enable_cache: bool | None
                 raise user_error from None
             if isinstance(exc, RuntimeError) and "failure in step" in str(exc):
                 raise PipelineFailed(f"{exc}. The step's error is printed above; step logs are in "
-                                     "the ZenML dashboard (python run.py dashboard)") from None
+                                     "the ZenML dashboard (.venv/bin/python run.py dashboard)") from None
             raise
     from zenml.client import Client
 

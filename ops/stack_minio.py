@@ -1,7 +1,7 @@
 """The `minio` profile's ZenML stack: S3 artifact store + MLflow tracker, from code.
 
 Why from code: the same pipelines must move from the embedded `local` stack to a team
-stack by switching the profile only (`python run.py --config configs/minio.yaml`). So
+stack by switching the profile only (`.venv/bin/python run.py --config configs/minio.yaml`). So
 `ensure_minio_stack(stack_cfg)` (called by `cli/stack_profiles.ensure_stack` for
 `kind: minio`) idempotently:
 
@@ -16,7 +16,7 @@ stack by switching the profile only (`python run.py --config configs/minio.yaml`
    activates it. Running it twice changes nothing; switching back to `local` is just
    `ensure_stack` of the local profile.
 
-ZenML is imported inside functions so `python run.py --help` stays fast.
+ZenML is imported inside functions so `.venv/bin/python run.py --help` stays fast.
 """
 
 from __future__ import annotations
@@ -282,7 +282,7 @@ def explain_stack_failure(exc: BaseException, stack_cfg: Any) -> str | None:
             # A server that is going down (or broken) can answer 5xx before it stops listening.
             return (f"the S3 endpoint {endpoint} (artifact store s3://{_cfg(stack_cfg, 'bucket')}) "
                     f"failed during the run (HTTP {status} from the server). Check or restart it "
-                    "(`python run.py stack up minio`, or your MinIO) and run the same command: "
+                    "(`.venv/bin/python run.py stack up minio`, or your MinIO) and run the same command: "
                     "finished steps are cached and will not run twice.")
         if kind not in _CONNECTION_ERRORS and not isinstance(item, ConnectionError):
             continue
@@ -290,11 +290,11 @@ def explain_stack_failure(exc: BaseException, stack_cfg: Any) -> str | None:
         mlflow_host = tracking_uri.split("://", 1)[-1]
         if mlflow_host and mlflow_host in text and host_port not in text:
             return (f"the MLflow tracking server {tracking_uri} stopped answering during the run "
-                    f"({kind}). Start it (`python run.py stack up minio`) and run the same "
+                    f"({kind}). Start it (`.venv/bin/python run.py stack up minio`) and run the same "
                     "command again: finished steps are cached.")
         return (f"the S3 endpoint {endpoint} (artifact store s3://{_cfg(stack_cfg, 'bucket')}) "
                 f"stopped answering during the run ({kind}). Start it again "
-                "(`python run.py stack up minio`, or your MinIO) and run the same command: "
+                "(`.venv/bin/python run.py stack up minio`, or your MinIO) and run the same command: "
                 "finished steps are cached and will not run twice.")
     return None
 
@@ -389,7 +389,7 @@ def stack_errors(stack_cfg: Any) -> Iterator[None]:
             if not down:
                 raise
             message = (f"the run failed and {' and '.join(down)} does not answer. Start it "
-                       "again (`python run.py stack up minio`, or your MinIO / MLflow) and run "
+                       "again (`.venv/bin/python run.py stack up minio`, or your MinIO / MLflow) and run "
                        "the same command: finished steps are cached and will not run twice.")
         raise StackUnavailableError(message) from None
     finally:

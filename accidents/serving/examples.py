@@ -96,7 +96,7 @@ EXAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "passenger": ("Child passenger, rear-ended on the motorway", PASSENGER),
     "van_driver": ("Van driver alone into a tree, before dawn", VAN_DRIVER),
 }
-#: The README's second quick-start request sends these (``python -m accidents.serving.examples``).
+#: The README's second quick-start request sends these (``.venv/bin/python -m accidents.serving.examples``).
 EXAMPLES_FILE = "examples/road_users.json"
 
 

@@ -123,7 +123,7 @@ def write_synthetic(out_dir: Path, years: Sequence[int], n_accidents: int, seed:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m accidents.synthetic OUT_DIR --years 2022 2023 --n-accidents 55000``.
+    """``.venv/bin/python -m accidents.synthetic OUT_DIR --years 2022 2023 --n-accidents 55000``.
 
     Writes the files, prints the notice (stderr) and how long it took (stdout).
     """
