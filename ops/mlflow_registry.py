@@ -43,7 +43,8 @@ def _tags(result: dict[str, Any], years: list[int]) -> dict[str, str]:
 
 
 def mirror_version(tracking_uri: str, experiment: str, result: dict[str, Any], years: list[int],
-                   mlflow_meta: dict[str, Any] | None, load_model: Any) -> dict[str, Any]:
+                   mlflow_meta: dict[str, Any] | None, load_model: Any,
+                   only_if_missing: bool = False) -> dict[str, Any]:
     """Tag (or create) the version's MLflow run and register it; returns ids for the record.
 
     ``mlflow_meta``: the version's ``mlflow`` metadata (run id) when a step logged a run in
@@ -55,6 +56,13 @@ def mirror_version(tracking_uri: str, experiment: str, result: dict[str, Any], y
 
     mlflow.set_tracking_uri(tracking_uri)
     client = MlflowClient(tracking_uri=tracking_uri)
+    if only_if_missing:  # an older version holding a stage: only its alias, once it is mirrored
+        existing = _registered(client, result["model_version"])
+        if existing is not None:
+            if str(result["stage"]) in ALIASES:
+                client.set_registered_model_alias(MODEL_NAME, str(result["stage"]), existing.version)
+            return {"run_id": existing.run_id, "cached": True, "registered_model": MODEL_NAME,
+                    "registry_version": str(existing.version), "tracking_uri": tracking_uri}
     tags = _tags(result, years)
     metrics = {f"test_{k}": float(v) for k, v in (result.get("metrics") or {}).items()
                if isinstance(v, (int, float)) and v == v}
@@ -75,6 +83,18 @@ def mirror_version(tracking_uri: str, experiment: str, result: dict[str, Any], y
     registry_version = _register(client, result, tags, metrics, run_id, load_model)
     return {"run_id": run_id, "cached": cached, "registered_model": MODEL_NAME,
             "registry_version": registry_version, "tracking_uri": tracking_uri}
+
+
+def _registered(client: Any, zenml_version: Any) -> Any | None:
+    """The registry version mirroring ZenML version ``zenml_version``, if any."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        found = client.search_model_versions(
+            f"name = '{MODEL_NAME}' and tags.`{TAG_VERSION}` = '{zenml_version}'")
+    except MlflowException:  # no registered model yet
+        return None
+    return found[0] if found else None
 
 
 def _run_missing(client: Any, run_id: str) -> bool:
@@ -102,10 +122,9 @@ def _register(client: Any, result: dict[str, Any], tags: dict[str, str], metrics
     except MlflowException:
         client.create_registered_model(MODEL_NAME, description="Mirror of the ZenML model "
                                        f"{MODEL_NAME}: one version per ZenML version, stage as alias")
-    existing = client.search_model_versions(
-        f"name = '{MODEL_NAME}' and tags.`{TAG_VERSION}` = '{result['model_version']}'")
-    if existing:
-        version = existing[0].version
+    existing = _registered(client, result["model_version"])
+    if existing is not None:
+        version = existing.version
     else:
         with mlflow.start_run(run_id=run_id):
             # cloudpickle: MLflow 3's default (skops) refuses the pipeline's own transformer
