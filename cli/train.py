@@ -70,7 +70,11 @@ def run_training(profile: str | Path = DEFAULT_PROFILE, quiet: bool = False, **o
     seconds = time.perf_counter() - started
     result = collect_result(run, config, source, folder, seconds)
     if tracker is not None and result["model_version"] is not None:
-        result["mlflow"] = mirror_to_mlflow(config, result)
+        try:
+            result["mlflow"] = mirror_to_mlflow(config, result)
+        except Exception as exc:  # noqa: BLE001 - the model is trained and recorded in ZenML; say what failed
+            print(f"warning: model version {result['model_version']} not mirrored into MLflow "
+                  f"({type(exc).__name__}: {str(exc)[:300]})", flush=True)
     write_outputs(result, run, config)
     if not quiet:
         print_summary(result)
