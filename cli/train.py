@@ -125,9 +125,11 @@ def mirror_to_mlflow(config: Config, result: dict[str, Any]) -> dict[str, Any]:
     mirrored = mirror_version(uri, config.stack.mlflow_experiment, result, list(config.data.years),
                               meta.get("mlflow"), lambda: version.get_artifact(ARTIFACT_MODEL).load())
     # the versions holding production / staging (e.g. made on the local profile) get their alias too
+    from zenml.enums import ModelStages
+
     for stage in ("production", "staging"):
         try:
-            holder = client.get_model_version(MODEL_NAME, stage)
+            holder = client.get_model_version(MODEL_NAME, ModelStages(stage))
         except KeyError:
             continue
         if holder.number != result["model_version"]:
