@@ -1,7 +1,11 @@
 # Two commands do all set-up: `make run` and `make test`.
 # Both (re)create .venv from uv.lock; uv itself is bootstrapped with pip when missing.
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The interpreter itself, not its launcher: a pyenv shim is a script, and `uv sync --python
+# <shim>` never matches the interpreter .venv was made from, so it would rebuild .venv on
+# every make. sys.executable is the real path (tests/test_make_venv.py).
+PYTHON ?= $(shell for p in python3.11 python3; do command -v $$p >/dev/null 2>&1 && \
+            $$p -c 'import sys; print(sys.executable)' 2>/dev/null && break; done)
 UV_VERSION := 0.13.9
 UV_BOOT := .uv-boot
 UV := $(shell command -v uv 2>/dev/null || echo $(UV_BOOT)/bin/uv)

@@ -1,9 +1,9 @@
 #!/usr/bin/env python
 """Command-line entry point.
 
-    python run.py                                  # train on the `local` profile
-    python run.py --config configs/mlflow.yaml     # train on another profile
-    python run.py <command> --help                 # models, promote, deploy, monitor, ...
+    .venv/bin/python run.py                                  # train on the `local` profile
+    .venv/bin/python run.py --config configs/mlflow.yaml     # train on another profile
+    .venv/bin/python run.py <command> --help                 # models, promote, deploy, monitor, ...
 
 Each command lives in its own module under ``cli/`` and registers itself; ZenML is only
 imported by the command that runs, so ``--help`` stays fast.
@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "cli.train",
     "cli.models",
     "cli.deploy",
+    "cli.serve",
     "cli.monitor",
     "cli.monitor_simulate",
     "cli.stack",

@@ -332,7 +332,7 @@ class RoadAccidentSeverity:
         meta = dict(stored.info.metadata)
         if meta.get(META_THRESHOLD) is None:  # never serve at an invented 0.5
             raise UserError(f"BentoML model {stored.tag} has no {META_THRESHOLD!r} metadata: "
-                            "export the model with `python run.py deploy`")
+                            "export the model with `.venv/bin/python run.py deploy`")
         self.threshold = float(meta[META_THRESHOLD])
         self.version = str(meta.get("zenml_version") or stored.tag.version)
         self.log = PredictionLogWriter(settings=LogSettings.resolve(

@@ -21,6 +21,7 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -442,9 +443,11 @@ def _check_choices(obj: Any, where: str, prefix: str) -> None:
         _choice(where, prefix + "source", obj.source, DATA_SOURCES)
         if not obj.years:
             raise ConfigError(f"{where}: {prefix}years must list at least one year")
+        this_year = datetime.now(UTC).year
         for i, year in enumerate(obj.years):
-            if not 2005 <= year <= 2100:
-                raise ConfigError(f"{where}: {prefix}years[{i}] = {year} is not a BAAC year (2005+)")
+            if not 2005 <= year <= this_year:  # a future year has no data: refuse before training
+                raise ConfigError(f"{where}: {prefix}years[{i}] = {year} is not a BAAC year "
+                                  f"(2005 to {this_year})")
         for name in ("tolerance", "validity_tolerance"):
             if not 0 <= getattr(obj, name) <= 1:
                 raise ConfigError(f"{where}: {prefix}{name} must be a share in [0, 1], got {getattr(obj, name)}")

@@ -16,7 +16,7 @@ Prints:
  (b) accident-level target, one random 70/30 split of accidents: the older projects' set-up
      (scikit-learn's default RandomForestClassifier on the worst-hurt user's row, threshold
      0.5) beside ours (XGBoost on the leak-free accident row, threshold chosen on validation);
- (c) wall time of `python run.py` on the newest year alone in a fresh, private ZenML store,
+ (c) wall time of `.venv/bin/python run.py` on the newest year alone in a fresh, private ZenML store,
      and of the unchanged re-run (ZenML step cache).
 """
 
@@ -164,7 +164,7 @@ def main() -> int:
 
     if not args.skip_walltime:
         newest = args.years[-1]
-        print(f"\n(c) wall time of `python run.py` on {newest} alone ({per_year[newest]} road users), private ZenML store")
+        print(f"\n(c) wall time of `.venv/bin/python run.py` on {newest} alone ({per_year[newest]} road users), private ZenML store")
         for label, value in part_c(folder, newest, Path(args.work)).items():
             print(f"  {label:<28} {value:10.1f}" + (" s" if label != "rows" else " test rows"))
     print(f"\nmachine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the end")

@@ -1,7 +1,7 @@
 """``run.py dashboard``: start the local ZenML dashboard on this project's store and print its address.
 
 Runs ``zenml login --local`` with the project's ZenML config (see ops/stacks.py),
-so the dashboard shows the runs of ``python run.py``. After login the client talks to that
+so the dashboard shows the runs of ``.venv/bin/python run.py``. After login the client talks to that
 local server; ``--stop`` (``zenml logout --local``) goes back to the embedded SQLite store.
 """
 
@@ -34,6 +34,23 @@ def zenml_cli() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "zenml.cli.cli"]
 
 
+def skip_survey() -> None:
+    """Mark the sign-up survey answered for the store's user, so the dashboard opens on the runs.
+
+    The dashboard shows its survey while the user's ``email_opted_in`` is unset and
+    ``user_metadata`` lacks ``finished_onboarding_survey`` (zenml 0.98's dashboard bundle);
+    done on the project's own store before the local server starts, opting out of e-mails.
+    """
+    from zenml.client import Client
+
+    client = Client()
+    user = client.active_user
+    metadata = dict(user.user_metadata or {})
+    if user.email_opted_in is None or not metadata.get("finished_onboarding_survey"):
+        client.update_user(user.id, updated_email_opt_in=False,
+                           updated_metadata={**metadata, "finished_onboarding_survey": True})
+
+
 def handle(args: argparse.Namespace) -> int:
     from ops.stacks import prepare_zenml_env
 
@@ -43,6 +60,7 @@ def handle(args: argparse.Namespace) -> int:
                               env={**os.environ, "ZENML_LOGGING_COLORS_DISABLED": "true"})
         print(proc.stdout.strip() or proc.stderr.strip())
         return proc.returncode
+    skip_survey()
     cmd = [*zenml_cli(), "login", "--local"]
     if args.port:
         cmd += ["--port", str(args.port)]
@@ -54,7 +72,7 @@ def handle(args: argparse.Namespace) -> int:
     urls = re.findall(r"https?://[\w.\-]+:\d+[\w/.\-]*", output)
     url = urls[0] if urls else "(address not found in zenml's output; see `zenml status`)"
     print(f"ZenML dashboard: {url}")
-    print(f"ZenML config: {locations['ZENML_CONFIG_PATH']}  (stop with: python run.py dashboard --stop)")
+    print(f"ZenML config: {locations['ZENML_CONFIG_PATH']}  (stop with: .venv/bin/python run.py dashboard --stop)")
     print("look at: Pipelines > training > a run (DAG); click a step for its artifacts: roc_pr_curves, "
           "confusion_matrix, feature_importance, calibration, evaluation_report; metadata tab for metrics")
     return 0

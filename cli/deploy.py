@@ -1,8 +1,8 @@
 """``run.py deploy``: export the production (or a named) model version and build its Bento.
 
-    python run.py deploy                       # current production version
-    python run.py deploy --version 3           # a named version
-    python run.py deploy --containerize        # + container image (Docker, or buildah here)
+    .venv/bin/python run.py deploy                       # current production version
+    .venv/bin/python run.py deploy --version 3           # a named version
+    .venv/bin/python run.py deploy --containerize        # + container image (Docker, or buildah here)
 
 Then ``BENTOML_HOME=<clone>/bentoml-home bentoml serve road_accident_severity:v<N>`` serves it
 (docs/serving.md; the command is printed): the BentoML store is per clone.

@@ -47,19 +47,49 @@ def list_versions(limit: int = 30) -> list[dict[str, Any]]:
 def handle_models(args: argparse.Namespace) -> int:
     rows = list_versions(args.limit)
     if not rows:
-        print("no model versions yet: run `python run.py` to train one")
+        print("no model versions yet: run `.venv/bin/python run.py` to train one")
         return 0
 
     def num(value: Any) -> str:
         return f"{value:.4f}" if isinstance(value, (int, float)) else "-"
 
+    bentos = deployed_bentos()
     print(f"{'version':>7}  {'stage':<10} {'created':<16} {'roc_auc':>8} {'pr_auc':>8} {'f1_sev':>8} "
           f"{'thresh':>7} {'data':<9}  decision at training")
     for r in rows:
         print(f"{r['version']:>7}  {r['stage']:<10} {r['created']:<16} {num(r['roc_auc']):>8} "
               f"{num(r['pr_auc']):>8} {num(r['f1_severe']):>8} {num(r['threshold'])[:7]:>7} "
               f"{(r['data'] or '-'):<9}  {r['reason'][:90]}")
+        extra = [f"Bento {', '.join(bentos[str(r['version'])])}"] if str(r["version"]) in bentos else []
+        if r.get("monitoring"):
+            extra.append(f"last monitoring: {monitoring_text(r['monitoring'])}")
+        if extra:
+            print(f"{'':>9}{'; '.join(extra)}")
     return 0
+
+
+def monitoring_text(figures: dict[str, Any]) -> str:
+    """One line for the last monitoring run logged on a version (steps/monitoring.py)."""
+    verdict = "RETRAIN" if figures.get("retrain") else "no retrain"
+    return (f"{figures.get('run', '?')}: drift {figures.get('n_drifted', '?')}/{figures.get('n_monitored', '?')} "
+            f"inputs on {figures.get('rows_current', '?')} rows, {verdict}")
+
+
+def deployed_bentos() -> dict[str, list[str]]:
+    """ZenML version -> tags of the Bentos built from it in this clone's BentoML store."""
+    try:
+        import bentoml
+
+        from accidents.constants import BENTO_SERVICE_NAME
+
+        found: dict[str, list[str]] = {}
+        for bento in bentoml.list(BENTO_SERVICE_NAME):
+            version = bento.info.labels.get("zenml_version")
+            if version is not None:
+                found.setdefault(str(version), []).append(str(bento.tag))
+        return found
+    except Exception:  # noqa: BLE001 - no store yet / BentoML missing: the table stays useful
+        return {}
 
 
 def handle_promote(args: argparse.Namespace) -> int:

@@ -81,9 +81,9 @@ def source_from_args(args: argparse.Namespace, config: Config) -> dict[str, Any]
     if args.years:
         raise ConfigError("--years only applies to --current-dir")
     if args.prediction_log is not None:
-        return {"kind": "prediction_log", "path": str(args.prediction_log.resolve())}
+        return {"kind": "prediction_log", "path": str(existing_file(args.prediction_log, "--prediction-log"))}
     if args.current_file is not None:
-        return {"kind": "file", "path": str(args.current_file.resolve())}
+        return {"kind": "file", "path": str(existing_file(args.current_file, "--current-file"))}
     if args.synthetic_year is not None:
         return synthetic_source(config, args.synthetic_year, parse_shift(args.shift), args.months)
     if args.months:
@@ -108,6 +108,14 @@ def profile_source(config: Config) -> dict[str, Any]:
                       "or a feature file (.csv/.parquet)")
 
 
+def existing_file(path: Path, option: str) -> Path:
+    """``path`` resolved, or a DataError naming the option and the missing file."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise DataError(f"{option} {path}: file not found")
+    return path
+
+
 def baac_source(folder: Path, years: list[int], months: list[int] | None, target: str) -> dict[str, Any]:
     folder = Path(folder)
     if not folder.is_dir():
@@ -121,12 +129,16 @@ def synthetic_source(config: Config, year: int, shift: dict[str, float],
     """Write (once) a synthetic year with ``shift`` and return it as a BAAC source."""
     from accidents.data.source import write_synthetic_years
     from accidents.synthetic import SYNTHETIC_NOTICE
+    from accidents.synthetic.generator import FIRST_YEAR
     from accidents.synthetic.shift import validate_shift
 
     try:
         validate_shift(shift)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    if not FIRST_YEAR <= year <= 2100:
+        raise ConfigError(f"--synthetic-year {year}: the synthetic generator writes the BAAC format of "
+                          f"{FIRST_YEAR} onwards (a year from {FIRST_YEAR} to 2100)")
     folder = write_synthetic_years(config.data, [year], shift)
     if not quiet:
         print(SYNTHETIC_NOTICE, flush=True)

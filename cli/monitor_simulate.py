@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -53,10 +54,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=handle)
 
 
+def own_store(profile: str | Path, overrides: dict[str, Any]) -> Path | None:
+    """A fresh ZenML store for this simulation (``<outputs>/simulation/zenml``), or None
+    when ``ZENML_CONFIG_PATH`` is set (the caller chose the store: tests, a shared server).
+
+    Why: in the project's store the first period would be compared with the production
+    version ``make run`` left (trained on the very years simulated), so the story would start
+    with a model that has already seen the future. Set before ZenML is imported; emptied at
+    every ``simulate`` so each one starts from the same clean baseline.
+    """
+    import shutil
+
+    if os.environ.get("ZENML_CONFIG_PATH"):
+        return None
+    config = load_config(profile, overrides)
+    root = resolve_path(config.pipeline.outputs_dir) / "simulation" / "zenml"
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "repo").mkdir(parents=True)
+    os.environ["ZENML_CONFIG_PATH"] = str(root / "config")
+    os.environ["ZENML_REPOSITORY_PATH"] = str(root / "repo")
+    return root
+
+
 def handle(args: argparse.Namespace) -> int:
     from cli.monitor import parse_shift
 
     overrides = overrides_of(args)
+    store = own_store(args.config, overrides)
+    if store is not None:
+        print(f"simulate: own ZenML store {store} (the project's models are untouched; "
+              f"dashboard of it: ZENML_CONFIG_PATH={store / 'config'} "
+              f"ZENML_REPOSITORY_PATH={store / 'repo'} .venv/bin/python run.py dashboard)",
+              flush=True)
     result = run_simulation(
         args.config, years=args.years, period=args.period, months=args.months,
         data_dir=args.data_dir, shift=parse_shift(args.shift), shift_from=args.shift_from,

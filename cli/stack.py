@@ -106,7 +106,7 @@ def stack_up(stack_cfg, directory: Path) -> int:
         )
         print(f"MLflow server started: {mstate.url} (pid {mstate.pid}, log {mstate.log}), "
               f"artifacts in s3://{bucket}/{svc.MLFLOW_PREFIX}")
-    print(f"state, logs and data: {directory}; stop with `python run.py stack down`")
+    print(f"state, logs and data: {directory}; stop with `.venv/bin/python run.py stack down`")
     return 0
 
 

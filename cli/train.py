@@ -69,6 +69,12 @@ def run_training(profile: str | Path = DEFAULT_PROFILE, quiet: bool = False, **o
     )
     seconds = time.perf_counter() - started
     result = collect_result(run, config, source, folder, seconds)
+    if tracker is not None and result["model_version"] is not None:
+        try:
+            result["mlflow"] = mirror_to_mlflow(config, result)
+        except Exception as exc:  # noqa: BLE001 - the model is trained and recorded in ZenML; say what failed
+            print(f"warning: model version {result['model_version']} not mirrored into MLflow "
+                  f"({type(exc).__name__}: {str(exc)[:300]})", flush=True)
     write_outputs(result, run, config)
     if not quiet:
         print_summary(result)
@@ -101,6 +107,51 @@ def collect_result(run: Any, config: Config, source: str, folder: Path, seconds:
         "data_source": source, "data_folder": str(folder), "synthetic": source == "synthetic",
         "model_kind": config.model.kind, "target": config.target, "seconds": round(seconds, 1),
     }
+
+
+def mirror_to_mlflow(config: Config, result: dict[str, Any]) -> dict[str, Any]:
+    """The version as an MLflow run (tagged; created when the steps came from the cache) and
+    as a version of the MLflow registered model with its stage alias (ops/mlflow_registry.py)."""
+    from zenml.client import Client
+
+    from accidents.constants import ARTIFACT_MODEL, MODEL_NAME
+    from ops.mlflow_registry import mirror_version
+    from ops.stacks import absolute_tracking_uri
+
+    client = Client()
+    uri = absolute_tracking_uri(config.stack.mlflow_tracking_uri)
+    version = client.get_model_version(MODEL_NAME, result["model_version"])
+    meta = dict(version.run_metadata or {})
+    mirrored = mirror_version(uri, config.stack.mlflow_experiment, result, list(config.data.years),
+                              meta.get("mlflow"), lambda: version.get_artifact(ARTIFACT_MODEL).load())
+    # the versions holding production / staging (e.g. made on the local profile) get their alias too
+    from zenml.enums import ModelStages
+
+    for stage in ("production", "staging"):
+        try:
+            holder = client.get_model_version(MODEL_NAME, ModelStages(stage))
+        except KeyError:
+            continue
+        if holder.number != result["model_version"]:
+            mirror_version(uri, config.stack.mlflow_experiment, _holder_result(holder, stage, result),
+                           list(config.data.years), None,
+                           lambda holder=holder: holder.get_artifact(ARTIFACT_MODEL).load(),
+                           only_if_missing=True)
+    return mirrored
+
+
+def _holder_result(version: Any, stage: str, current: dict[str, Any]) -> dict[str, Any]:
+    """What mirror_version needs about an older version, from its ZenML metadata."""
+    from ops import registry
+
+    runs = dict(version.pipeline_run_ids or {})
+    run_name, run_id = next(iter(runs.items()), ("?", "?"))
+    data = (dict(version.run_metadata or {}).get("data_summary") or {})
+    source = str(data.get("source", "?"))
+    return {"model_version": version.number, "model_name": current["model_name"], "stage": stage,
+            "run_name": run_name, "run_id": str(run_id), "synthetic": source == "synthetic",
+            "data_source": source, "model_kind": current["model_kind"],
+            "metrics": registry.metrics(version), "threshold": None}
 
 
 def write_outputs(result: dict[str, Any], run: Any, config: Config) -> None:
@@ -150,5 +201,9 @@ def print_summary(result: dict[str, Any]) -> None:
         print(f"former version {archived} archived")
     print(f"outputs: {result['outputs']} (metrics.txt, evaluation.html, result.json)")
     print(f"ZenML store: {result['zenml_store']}  artifacts: {result['artifact_store']}")
-    print("see all versions: python run.py models   dashboard: python run.py dashboard")
+    if result.get("mlflow"):
+        m = result["mlflow"]
+        print(f"MLflow: run {m['run_id']}{' (steps from the ZenML cache: metrics copied)' if m['cached'] else ''}; "
+              f"registered model {m['registered_model']} version {m['registry_version']} ({m['tracking_uri']})")
+    print("see all versions: .venv/bin/python run.py models   dashboard: .venv/bin/python run.py dashboard")
     print(line)

@@ -1,7 +1,7 @@
 """``bentofile.yaml``'s Python packages, derived from ``uv.lock``.
 
-    python -m ops.bentofile_pins          # rewrite the packages list of bentofile.yaml
-    python -m ops.bentofile_pins --check  # exit 1 and show the difference when it is stale
+    .venv/bin/python -m ops.bentofile_pins          # rewrite the packages list of bentofile.yaml
+    .venv/bin/python -m ops.bentofile_pins --check  # exit 1 and show the difference when it is stale
 
 Why: the container installs the Bento's ``python.packages`` from PyPI. Typed by hand they
 drift from ``uv.lock`` (msgspec was once missing, so the container silently ran the slow
@@ -144,13 +144,13 @@ def bentofile_packages(text: str) -> list[str]:
 
 def render(text: str, lines: list[str]) -> str:
     """``text`` with its packages block replaced by ``lines`` (the rest kept as written)."""
-    header = ("    # Generated from uv.lock by `python -m ops.bentofile_pins`: the service's runtime\n"
+    header = ("    # Generated from uv.lock by `.venv/bin/python -m ops.bentofile_pins`: the service's runtime\n"
               "    # closure, pinned to the locked versions. Do not edit by hand.\n")
     return _BLOCK.sub(lambda m: m.group(1) + header + "\n".join(lines) + "\n", text, count=1)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.bentofile_pins", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog=".venv/bin/python -m ops.bentofile_pins", description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="do not write; exit 1 when stale")
     parser.add_argument("--bentofile", type=Path, default=BENTOFILE, help="default: %(default)s")
     parser.add_argument("--lockfile", type=Path, default=LOCKFILE, help="default: %(default)s")
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         sys.stdout.writelines(difflib.unified_diff([c + "\n" for c in current], [w + "\n" for w in wanted],
                                                    str(args.bentofile), f"from {args.lockfile}"))
-        print("stale: run `python -m ops.bentofile_pins` to rewrite it from the lock")
+        print("stale: run `.venv/bin/python -m ops.bentofile_pins` to rewrite it from the lock")
         return 1
     args.bentofile.write_text(render(text, wanted), encoding="utf-8")
     print(f"{args.bentofile.name}: wrote {len(wanted)} packages from {args.lockfile.name}")

@@ -33,6 +33,7 @@ from accidents.constants import (
     ARTIFACT_TEST_FEATURES,
     META_DATA,
     META_METRICS,
+    META_MONITORING,
     META_PROMOTION,
     META_THRESHOLD,
     MODEL_NAME,
@@ -97,13 +98,13 @@ def production_version(model_name: str = MODEL_NAME, purpose: str = "use") -> An
     """
     if not model_exists(model_name):
         raise NoProductionVersion(f"no ZenML model {model_name!r} yet: train one first "
-                                  "(python run.py train)")
+                                  "(.venv/bin/python run.py train)")
     production = find_production(model_name)
     if production is None:
         raise NoProductionVersion(
             f"model {model_name!r} has no production version to {purpose}: promote one "
-            "(python run.py promote VERSION --stage production) or train one that passes the "
-            "gates (python run.py --config <profile>); python run.py models lists the versions")
+            "(.venv/bin/python run.py promote VERSION --stage production) or train one that passes the "
+            "gates (.venv/bin/python run.py --config <profile>); .venv/bin/python run.py models lists the versions")
     return production
 
 
@@ -111,12 +112,12 @@ def named_version(version: str | int, model_name: str = MODEL_NAME) -> Any:
     """A version by number or name; ``UnknownModelVersion`` when there is no such version."""
     if not model_exists(model_name):
         raise UnknownModelVersion(f"no ZenML model {model_name!r} yet: train one first "
-                                  "(python run.py train)")
+                                  "(.venv/bin/python run.py train)")
     try:
         return Client().get_model_version(model_name, str(version))
     except KeyError:
         raise UnknownModelVersion(f"model {model_name!r} has no version {str(version)!r} "
-                                  "(python run.py models lists them)") from None
+                                  "(.venv/bin/python run.py models lists them)") from None
 
 
 def resolve_version(version: str | int | None, model_name: str = MODEL_NAME,
@@ -148,7 +149,7 @@ def threshold(version: Any) -> float:
         name = getattr(version, "number", None) or getattr(version, "name", "?")
         raise MissingThreshold(
             f"model version {name} has no {META_THRESHOLD!r} metadata (its training run did not "
-            "reach the promote step); retrain, or pick another version (python run.py models)")
+            "reach the promote step); retrain, or pick another version (.venv/bin/python run.py models)")
     return float(value)
 
 
@@ -191,6 +192,7 @@ def list_versions(limit: int = 30, model_name: str = MODEL_NAME) -> list[dict[st
             "f1_severe": scores.get("f1_severe"), "threshold": _meta(version, META_THRESHOLD),
             "decision": decision.get("stage"), "reason": decision.get("reason", ""),
             "data": (_meta(version, META_DATA) or {}).get("source"),
+            "monitoring": _meta(version, META_MONITORING),  # the last run.py monitor on it
         })
     return rows
 

@@ -26,15 +26,6 @@ from typing import Any
 from accidents.config import StackConfig
 from accidents.errors import UserError
 
-#: ZenML loggers that print a failed step's traceback (same list the stack errors quiet).
-_STEP_FAILURE_LOGGERS = (
-    "zenml.orchestrators.local.local_orchestrator",
-    "zenml.orchestrators.step_launcher",
-    "zenml.orchestrators.step_runner",
-    "zenml.orchestrators.dag_runner",
-    "zenml.log_stores.artifact.artifact_log_exporter",
-)
-
 
 class PipelineFailed(UserError):
     """A pipeline step failed with a bug-like error (its log was printed by ZenML above)."""
@@ -68,7 +59,9 @@ class _QuietUserErrorTracebacks(logging.Filter):
 @contextmanager
 def _quiet_user_errors() -> Iterator[None]:
     quiet = _QuietUserErrorTracebacks()
-    loggers = [logging.getLogger(name) for name in _STEP_FAILURE_LOGGERS]
+    from ops.stack_minio import STEP_FAILURE_LOGGERS
+
+    loggers = [logging.getLogger(name) for name in STEP_FAILURE_LOGGERS]
     for lg in loggers:
         lg.addFilter(quiet)
     try:
@@ -134,7 +127,7 @@ def run_pipeline(pipeline: Any, stack: StackConfig, *, enable_cache: bool | None
                 raise user_error from None
             if isinstance(exc, RuntimeError) and "failure in step" in str(exc):
                 raise PipelineFailed(f"{exc}. The step's error is printed above; step logs are in "
-                                     "the ZenML dashboard (python run.py dashboard)") from None
+                                     "the ZenML dashboard (.venv/bin/python run.py dashboard)") from None
             raise
     from zenml.client import Client
 

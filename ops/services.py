@@ -114,7 +114,7 @@ def _refuse_if_busy(state_dir: Path, service: str, label: str, host: str, port: 
     existing = read_state(state_dir, service)
     if existing is not None and existing.is_running():
         raise ServiceError(f"{label} is already running (pid {existing.pid}, {existing.url}); "
-                           "stop it first with `python run.py stack down`")
+                           "stop it first with `.venv/bin/python run.py stack down`")
     if port_in_use(port, host):
         raise ServiceError(f"cannot start {label} on {host}:{port}: the port is already in use "
                            f"({hint})")
@@ -408,7 +408,7 @@ def ensure_bucket(
     except BotoCoreError as exc:
         raise ServiceError(
             f"cannot reach the S3 endpoint {where} ({type(exc).__name__}: {exc}); is it running? "
-            "Start the local one with `python run.py stack up minio`"
+            "Start the local one with `.venv/bin/python run.py stack up minio`"
         ) from None
     try:
         extra = {}

@@ -73,10 +73,10 @@ def _require_services() -> None:
     port = airflow_env.airflow_port()
     if not airflow_env.is_healthy(port):
         raise ConfigError(f"Airflow does not answer on http://127.0.0.1:{port}: start it with "
-                          "`python run.py stack up airflow` (Airflow, S3, MLflow, ZenML server)")
+                          "`.venv/bin/python run.py stack up airflow` (Airflow, S3, MLflow, ZenML server)")
     if Client().zen_store.type != StoreType.REST:
         raise ConfigError("the airflow profile needs a ZenML server (step processes share it); "
-                          "start one with `python run.py stack up airflow`")
+                          "start one with `.venv/bin/python run.py stack up airflow`")
 
 
 def ensure_airflow_stack(stack_cfg: Any) -> str:

@@ -1,7 +1,7 @@
 """The `minio` profile's ZenML stack: S3 artifact store + MLflow tracker, from code.
 
 Why from code: the same pipelines must move from the embedded `local` stack to a team
-stack by switching the profile only (`python run.py --config configs/minio.yaml`). So
+stack by switching the profile only (`.venv/bin/python run.py --config configs/minio.yaml`). So
 `ensure_minio_stack(stack_cfg)` (called by `cli/stack_profiles.ensure_stack` for
 `kind: minio`) idempotently:
 
@@ -16,7 +16,7 @@ stack by switching the profile only (`python run.py --config configs/minio.yaml`
    activates it. Running it twice changes nothing; switching back to `local` is just
    `ensure_stack` of the local profile.
 
-ZenML is imported inside functions so `python run.py --help` stays fast.
+ZenML is imported inside functions so `.venv/bin/python run.py --help` stays fast.
 """
 
 from __future__ import annotations
@@ -282,7 +282,7 @@ def explain_stack_failure(exc: BaseException, stack_cfg: Any) -> str | None:
             # A server that is going down (or broken) can answer 5xx before it stops listening.
             return (f"the S3 endpoint {endpoint} (artifact store s3://{_cfg(stack_cfg, 'bucket')}) "
                     f"failed during the run (HTTP {status} from the server). Check or restart it "
-                    "(`python run.py stack up minio`, or your MinIO) and run the same command: "
+                    "(`.venv/bin/python run.py stack up minio`, or your MinIO) and run the same command: "
                     "finished steps are cached and will not run twice.")
         if kind not in _CONNECTION_ERRORS and not isinstance(item, ConnectionError):
             continue
@@ -290,11 +290,11 @@ def explain_stack_failure(exc: BaseException, stack_cfg: Any) -> str | None:
         mlflow_host = tracking_uri.split("://", 1)[-1]
         if mlflow_host and mlflow_host in text and host_port not in text:
             return (f"the MLflow tracking server {tracking_uri} stopped answering during the run "
-                    f"({kind}). Start it (`python run.py stack up minio`) and run the same "
+                    f"({kind}). Start it (`.venv/bin/python run.py stack up minio`) and run the same "
                     "command again: finished steps are cached.")
         return (f"the S3 endpoint {endpoint} (artifact store s3://{_cfg(stack_cfg, 'bucket')}) "
                 f"stopped answering during the run ({kind}). Start it again "
-                "(`python run.py stack up minio`, or your MinIO) and run the same command: "
+                "(`.venv/bin/python run.py stack up minio`, or your MinIO) and run the same command: "
                 "finished steps are cached and will not run twice.")
     return None
 
@@ -340,10 +340,11 @@ class _QuietConnectionTracebacks(logging.Filter):
         return True
 
 
-#: ZenML loggers that print a failed step's traceback.
-_STEP_FAILURE_LOGGERS = (
+#: ZenML loggers that print a failed step's traceback (ops.runner quiets user errors on them too).
+STEP_FAILURE_LOGGERS = (
     "zenml.orchestrators.local.local_orchestrator",
     "zenml.orchestrators.step_launcher",
+    "zenml.orchestrators.step_runner",
     "zenml.orchestrators.dag_runner",
     "zenml.log_stores.artifact.artifact_log_exporter",  # step logs are written to S3 too
 )
@@ -351,7 +352,7 @@ _STEP_FAILURE_LOGGERS = (
 
 def install_quiet_tracebacks(stack_cfg: Any) -> None:
     """Attach (once per process) the filter that shortens connection-error step failures."""
-    for name in _STEP_FAILURE_LOGGERS:
+    for name in STEP_FAILURE_LOGGERS:
         lg = logging.getLogger(name)
         for old in [f for f in lg.filters if isinstance(f, _QuietConnectionTracebacks)]:
             lg.removeFilter(old)
@@ -372,7 +373,7 @@ def stack_errors(stack_cfg: Any) -> Iterator[None]:
         yield
         return
     quiet = _QuietConnectionTracebacks(stack_cfg)
-    loggers = [logging.getLogger(name) for name in _STEP_FAILURE_LOGGERS]
+    loggers = [logging.getLogger(name) for name in STEP_FAILURE_LOGGERS]
     for lg in loggers:
         lg.addFilter(quiet)
     try:
@@ -388,7 +389,7 @@ def stack_errors(stack_cfg: Any) -> Iterator[None]:
             if not down:
                 raise
             message = (f"the run failed and {' and '.join(down)} does not answer. Start it "
-                       "again (`python run.py stack up minio`, or your MinIO / MLflow) and run "
+                       "again (`.venv/bin/python run.py stack up minio`, or your MinIO / MLflow) and run "
                        "the same command: finished steps are cached and will not run twice.")
         raise StackUnavailableError(message) from None
     finally:

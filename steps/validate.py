@@ -11,49 +11,10 @@ from typing import Annotated, Any
 import pandas as pd
 from zenml import log_metadata, step
 
-from accidents.data.schema import GRAV, KEY, NOT_RECORDED
-from accidents.errors import DataError
-from accidents.learning.features import SEVERE_GRAV
+# The checks live with the command's data gate, which runs them before any pipeline starts
+# (a refusal there creates no model version); this step repeats them inside the pipeline.
+from accidents.data.preflight import check_tables
 from steps._common import json_safe, timed
-
-#: Below this many labelled users per class a split/evaluation is meaningless.
-MIN_USERS_PER_CLASS = 20
-#: grav codes that say how the user was hurt (everything but "not recorded").
-KNOWN_GRAV = tuple(code for code in GRAV if code != NOT_RECORDED)
-
-
-def check_tables(caracteristiques: pd.DataFrame, lieux: pd.DataFrame, vehicules: pd.DataFrame,
-                 usagers: pd.DataFrame, years: list[int]) -> dict[str, Any]:
-    """The checks, as a plain function (DataError naming table/column/value on failure)."""
-    for name, frame in (("caracteristiques", caracteristiques), ("lieux", lieux),
-                        ("vehicules", vehicules), ("usagers", usagers)):
-        if frame.empty:
-            raise DataError(f"table {name} is empty for years {years}")
-        if KEY not in frame.columns:
-            raise DataError(f"table {name} has no {KEY} column")
-    found = sorted(int(y) for y in caracteristiques["year"].unique())
-    missing = sorted(set(years) - set(found))
-    if missing:
-        raise DataError(f"caracteristiques has no accident for year(s) {missing} (found {found})")
-    duplicated = int(caracteristiques[KEY].duplicated().sum())
-    if duplicated:
-        raise DataError(f"caracteristiques: {duplicated} duplicated {KEY} value(s), e.g. "
-                        f"{caracteristiques.loc[caracteristiques[KEY].duplicated(), KEY].iloc[0]}")
-    grav = usagers["grav"]
-    known = grav[grav.isin(KNOWN_GRAV)]
-    severe = int(known.isin(SEVERE_GRAV).sum())
-    not_severe = int(len(known) - severe)
-    if min(severe, not_severe) < MIN_USERS_PER_CLASS:
-        raise DataError(f"usagers.grav: only {severe} severe and {not_severe} non-severe users with known "
-                        f"grav; need at least {MIN_USERS_PER_CLASS} of each")
-    return {
-        "years": found,
-        "accidents": int(len(caracteristiques)),
-        "users": int(len(usagers)),
-        "users_unknown_grav": int(len(grav) - len(known)),
-        "grav_counts": {str(k): int(v) for k, v in known.value_counts().sort_index().items()},
-        "severe_share": round(severe / max(len(known), 1), 4),
-    }
 
 
 @step

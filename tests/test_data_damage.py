@@ -127,3 +127,25 @@ def test_crlf_line_ends_load_like_lf(tmp_path: Path, request: pytest.FixtureRequ
     loaded = load_years(folder, [YEAR])
     for table in ("caracteristiques", "usagers"):
         pd.testing.assert_frame_equal(loaded.table(table), clean.table(table))
+
+
+def test_training_gate_refuses_too_few_labelled_users_before_any_pipeline(
+        tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """The run-level checks (validate step) also run in the command's gate: no ZenML run starts."""
+    from accidents.config import DataConfig
+    from accidents.data.preflight import load_configured
+
+    folder = make_base("synthetic", tmp_path / "data", request)
+    path = folder / f"usagers-{YEAR}.csv"
+    lines = path.read_bytes().split(b"\n")
+    j = lines[0].split(b";").index(b'"grav"')
+    for i in range(1, len(lines)):
+        if lines[i]:
+            fields = lines[i].split(b";")
+            fields[j] = b'"1"'  # everybody unharmed: nothing to learn
+            lines[i] = b";".join(fields)
+    path.write_bytes(b"\n".join(lines))
+    cfg = DataConfig(source="dir", dir=str(folder), years=[YEAR])
+    assert load_configured(cfg, folder).rows["usagers"] > 0  # loads as data...
+    with pytest.raises(DataError, match=r"usagers.grav: only 0 severe and \d+ non-severe"):
+        load_configured(cfg, folder, training=True)  # ...but cannot train a model

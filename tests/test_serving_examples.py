@@ -7,6 +7,7 @@ import pytest
 from accidents.learning.features import MODEL_INPUT_COLUMNS
 from accidents.serving.examples import CAR_DRIVER, EXAMPLES, MOTORCYCLIST
 from accidents.serving.schema import NOT_RECORDED, RoadUser
+from tests.quickstart import REPO_ROOT
 
 
 @pytest.mark.parametrize("name", list(EXAMPLES))
@@ -28,3 +29,12 @@ def test_examples_describe_what_they_say() -> None:
     assert (CAR_DRIVER["catv"], CAR_DRIVER["secu1"], CAR_DRIVER["agg"], CAR_DRIVER["lum"]) == (7, 1, 2, 1)
     assert (MOTORCYCLIST["catv"], MOTORCYCLIST["secu1"], MOTORCYCLIST["vma"]) == (33, 0, 90)
     assert MOTORCYCLIST["lum"] in (3, 4, 5) and CAR_DRIVER["n_vehicles"] == 2
+
+
+def test_examples_file_is_the_module_output() -> None:
+    """examples/road_users.json (the README's second request) = accidents/serving/examples.py."""
+    from accidents.serving.examples import EXAMPLES_FILE, examples_json
+
+    path = REPO_ROOT / EXAMPLES_FILE
+    assert path.read_text(encoding="utf-8") == examples_json(), (
+        f"{EXAMPLES_FILE} is stale: .venv/bin/python -m accidents.serving.examples > {EXAMPLES_FILE}")

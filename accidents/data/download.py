@@ -333,7 +333,7 @@ def fetch_years(years: Sequence[int], cache_dir: Path = DEFAULT_CACHE_DIR,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m accidents.data.download 2022 2023 [--cache-dir DIR] [--api-url URL]``."""
+    """``.venv/bin/python -m accidents.data.download 2022 2023 [--cache-dir DIR] [--api-url URL]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("years", nargs="+", type=int)
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR)

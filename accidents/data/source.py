@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from accidents.config import DataConfig, resolve_path
-from accidents.errors import DataError
+from accidents.errors import ConfigError, DataError
 from accidents.data.schema import TABLES
 
 SYNTHETIC_SUBDIR = "synthetic"
@@ -100,6 +100,12 @@ def resolve_source(cfg: DataConfig) -> tuple[str, Path]:
             return "dir", data_dir
         if has_years(cache, cfg.years):
             return "dir", cache
+    from accidents.synthetic.generator import FIRST_YEAR
+
+    early = [y for y in cfg.years if y < FIRST_YEAR]
+    if early:  # refused here, before a pipeline step would fail on it
+        raise ConfigError(f"data.years {early}: no real BAAC files for them in {data_dir} or {cache}, "
+                          f"and the synthetic generator writes the {FIRST_YEAR}+ format only")
     return "synthetic", synthetic_dir(cfg)
 
 

@@ -1,7 +1,7 @@
 """Synthetic BAAC files in the published on-disk format (NOT real data).
 
 The public entry points live in ``generator``; they are re-exported here so callers write
-``from accidents.synthetic import write_synthetic`` and ``python -m accidents.synthetic``.
+``from accidents.synthetic import write_synthetic`` and ``.venv/bin/python -m accidents.synthetic``.
 """
 
 from accidents.synthetic.generator import (

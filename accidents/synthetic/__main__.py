@@ -1,4 +1,4 @@
-"""``python -m accidents.synthetic OUT_DIR --years 2022 2023``: write synthetic BAAC files."""
+"""``.venv/bin/python -m accidents.synthetic OUT_DIR --years 2022 2023``: write synthetic BAAC files."""
 
 from accidents.synthetic.generator import main
 

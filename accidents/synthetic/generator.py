@@ -91,6 +91,10 @@ def generate_year(year: int, n_accidents: int, seed: int = 0, year_drift: float 
     return tables
 
 
+#: The generator writes the BAAC file format of 2019 onwards (no earlier year).
+FIRST_YEAR = 2019
+
+
 def write_synthetic(out_dir: Path, years: Sequence[int], n_accidents: int, seed: int = 0,
                     year_drift: float = 1.0,
                     shift: Mapping[str, float] | None = None) -> list[Path]:
@@ -106,10 +110,10 @@ def write_synthetic(out_dir: Path, years: Sequence[int], n_accidents: int, seed:
     years = [int(y) for y in years]
     if not years:
         raise ValueError("write_synthetic: no year given")
-    bad = [y for y in years if not 2019 <= y <= 2100]
+    bad = [y for y in years if not FIRST_YEAR <= y <= 2100]
     if bad:
-        raise ValueError(f"write_synthetic: years {bad} are outside the 2019+ format this "
-                         "generator writes (expected years >= 2019)")
+        raise ValueError(f"write_synthetic: years {bad} are outside the {FIRST_YEAR}+ format this "
+                         f"generator writes (expected years >= {FIRST_YEAR})")
     out_dir = Path(out_dir)
     paths: list[Path] = []
     for year in years:
@@ -119,7 +123,7 @@ def write_synthetic(out_dir: Path, years: Sequence[int], n_accidents: int, seed:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m accidents.synthetic OUT_DIR --years 2022 2023 --n-accidents 55000``.
+    """``.venv/bin/python -m accidents.synthetic OUT_DIR --years 2022 2023 --n-accidents 55000``.
 
     Writes the files, prints the notice (stderr) and how long it took (stdout).
     """

@@ -1,0 +1,149 @@
+"""Mirror a ZenML model version into MLflow: a tagged run and the MLflow Model Registry.
+
+Why: the open-source ZenML dashboard has no model page, so on the profiles with MLflow
+(mlflow, minio) the MLflow UI is where a user sees the versions, their stage (as the
+registered model's aliases ``production`` / ``staging``), metrics, data years and the ZenML
+run that made them. And a run served from ZenML's step cache executes no step, so without
+this the MLflow profile right after a local run would leave MLflow with no run at all.
+
+``mirror_version`` is called by ``run.py train`` after every run on such a profile:
+- the MLflow run the evaluate step logged (its id is in the version's ``mlflow`` metadata)
+  gets the tags; when the steps came from the cache there is none, so a run named
+  ``<zenml run> (cached)`` is created with the version's metrics, params and tags;
+- the MLflow registered model ``road_accident_severity`` gets one version per ZenML version
+  (found again by its ``zenml_version`` tag, never duplicated), its model logged from the
+  ZenML ``severity_model`` artifact, and the stage alias moved to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accidents.constants import MODEL_NAME
+
+#: Tags every mirrored MLflow run and registry version carries.
+TAG_VERSION = "zenml.model_version"
+TAG_SYNTHETIC = "data.synthetic"
+#: ZenML stages that are MLflow aliases (an archived version loses its alias).
+ALIASES = ("production", "staging")
+
+
+def _tags(result: dict[str, Any], years: list[int]) -> dict[str, str]:
+    return {
+        TAG_VERSION: str(result["model_version"]),
+        "zenml.model": str(result["model_name"]),
+        "zenml.stage": str(result["stage"]),
+        "zenml.run_name": str(result["run_name"]),
+        "zenml.run_id": str(result["run_id"]),
+        TAG_SYNTHETIC: "true" if result["synthetic"] else "false",
+        "data.source": str(result["data_source"]),
+        "data.years": ",".join(str(y) for y in years),
+        "model.kind": str(result["model_kind"]),
+    }
+
+
+def mirror_version(tracking_uri: str, experiment: str, result: dict[str, Any], years: list[int],
+                   mlflow_meta: dict[str, Any] | None, load_model: Any,
+                   only_if_missing: bool = False) -> dict[str, Any]:
+    """Tag (or create) the version's MLflow run and register it; returns ids for the record.
+
+    ``mlflow_meta``: the version's ``mlflow`` metadata (run id) when a step logged a run in
+    *this* invocation; ``load_model``: a callable giving the sklearn pipeline (only called
+    when the registry has no version for this ZenML version yet).
+    """
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    mlflow.set_tracking_uri(tracking_uri)
+    client = MlflowClient(tracking_uri=tracking_uri)
+    if only_if_missing:  # an older version holding a stage: only its alias, once it is mirrored
+        existing = _registered(client, result["model_version"])
+        if existing is not None:
+            if str(result["stage"]) in ALIASES:
+                client.set_registered_model_alias(MODEL_NAME, str(result["stage"]), existing.version)
+            return {"run_id": existing.run_id, "cached": True, "registered_model": MODEL_NAME,
+                    "registry_version": str(existing.version), "tracking_uri": tracking_uri}
+    tags = _tags(result, years)
+    metrics = {f"test_{k}": float(v) for k, v in (result.get("metrics") or {}).items()
+               if isinstance(v, (int, float)) and v == v}
+    run_id = (mlflow_meta or {}).get("run_id")
+    cached = run_id is None or _run_missing(client, run_id)
+    if cached:
+        experiment_id = _experiment_id(client, experiment)
+        with mlflow.start_run(experiment_id=experiment_id,
+                              run_name=f"{result['run_name']} (cached)") as run:
+            run_id = run.info.run_id
+            mlflow.log_metrics(metrics)
+            if result.get("threshold") is not None:
+                mlflow.log_param("threshold", round(float(result["threshold"]), 6))
+            mlflow.set_tags({**tags, "zenml.cache_hit": "true"})
+    else:
+        for key, value in tags.items():
+            client.set_tag(run_id, key, value)
+    registry_version = _register(client, result, tags, metrics, run_id, load_model)
+    return {"run_id": run_id, "cached": cached, "registered_model": MODEL_NAME,
+            "registry_version": registry_version, "tracking_uri": tracking_uri}
+
+
+def _registered(client: Any, zenml_version: Any) -> Any | None:
+    """The registry version mirroring ZenML version ``zenml_version``, if any."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        found = client.search_model_versions(
+            f"name = '{MODEL_NAME}' and tags.`{TAG_VERSION}` = '{zenml_version}'")
+    except MlflowException:  # no registered model yet
+        return None
+    return found[0] if found else None
+
+
+def _run_missing(client: Any, run_id: str) -> bool:
+    try:
+        client.get_run(run_id)
+    except Exception:  # noqa: BLE001 - another tracking store (profile switched): log a new run
+        return True
+    return False
+
+
+def _experiment_id(client: Any, name: str) -> str:
+    found = client.get_experiment_by_name(name)
+    return found.experiment_id if found is not None else client.create_experiment(name)
+
+
+def _register(client: Any, result: dict[str, Any], tags: dict[str, str], metrics: dict[str, float],
+              run_id: str, load_model: Any) -> str:
+    """The registry version of this ZenML version (created once), with its alias and tags."""
+    import mlflow
+    import mlflow.sklearn
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.get_registered_model(MODEL_NAME)
+    except MlflowException:
+        client.create_registered_model(MODEL_NAME, description="Mirror of the ZenML model "
+                                       f"{MODEL_NAME}: one version per ZenML version, stage as alias")
+    existing = _registered(client, result["model_version"])
+    if existing is not None:
+        version = existing.version
+    else:
+        with mlflow.start_run(run_id=run_id):
+            # cloudpickle: MLflow 3's default (skops) refuses the pipeline's own transformer
+            info = mlflow.sklearn.log_model(load_model(), name="registry_model",
+                                            serialization_format="cloudpickle")
+        created = client.create_model_version(MODEL_NAME, info.model_uri, run_id=run_id, tags=tags,
+                                              description=f"ZenML {MODEL_NAME} version "
+                                                          f"{result['model_version']}, run {result['run_name']}")
+        version = created.version
+    for key, value in {**tags, **{k: f"{v:.4f}" for k, v in metrics.items()}}.items():
+        client.set_model_version_tag(MODEL_NAME, version, key, value)
+    stage = str(result["stage"])
+    if stage in ALIASES:
+        client.set_registered_model_alias(MODEL_NAME, stage, version)
+    for alias in ALIASES:  # an alias still pointing here from an older stage goes away
+        if alias != stage:
+            try:
+                if client.get_model_version_by_alias(MODEL_NAME, alias).version == version:
+                    client.delete_registered_model_alias(MODEL_NAME, alias)
+            except MlflowException:
+                pass
+    return str(version)
