@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.pipeline
 
 WEAK = ("--set", "gates={roc_auc: 0.55}", "--set", "model.params={n_estimators: 3, max_depth: 1}")
-WORSE = ("--set", "gates={}", "--set", "model.params={n_estimators: 1, max_depth: 1, learning_rate: 0.000001}")
+#: A model that cannot split (every leaf needs a huge weight): constant scores, ROC-AUC 0.5 on
+#: any data. A single stump was used before; on some synthetic data it ranks as well as WEAK.
+WORSE_PARAMS = "model.params={n_estimators: 1, max_depth: 1, min_child_weight: 1000000000}"
+WORSE = ("--set", "gates={}", "--set", WORSE_PARAMS)
 BETTER = ("--set", "gates={roc_auc: 0.55}",
           "--set", "model.params={n_estimators: 150, max_depth: 3, learning_rate: 0.05}")
 
@@ -120,8 +123,7 @@ def test_better_model_is_promoted_and_old_one_archived(zenml_env: ZenmlEnv) -> N
 
 def test_unchanged_rerun_is_cached_and_gate_failure_is_explained(zenml_env: ZenmlEnv) -> None:
     # Same data and model as v2 (cached steps), stricter gate: the gate refuses it.
-    proc = zenml_env.run("train", *WORSE[:-2], "--set", "model.params={n_estimators: 1, max_depth: 1, "
-                         "learning_rate: 0.000001}", "--set", "gates={roc_auc: 0.99}")
+    proc = zenml_env.run("train", *WORSE[:-2], "--set", WORSE_PARAMS, "--set", "gates={roc_auc: 0.99}")
     assert proc.returncode == 0
     statuses = zenml_env.python_json(
         "import json; from zenml.client import Client; "
