@@ -2,8 +2,8 @@
 
 Why: the `minio` profile needs an S3 endpoint and an MLflow tracking server. Without
 Docker, `stack up minio` starts both on this machine, on the host/ports the profile names
-(`stack.s3_endpoint`, `stack.mlflow_tracking_uri`, so `${ACCIDENTS_S3_ENDPOINT}` ...
-overrides apply), waits until they answer, creates the bucket and writes pid/state files in
+(`stack.s3_endpoint`, `stack.mlflow_tracking_uri`, so `${S3_ENDPOINT_URL}` and
+`${MLFLOW_TRACKING_URI}` overrides apply), waits until they answer, creates the bucket and writes pid/state files in
 `.stack/` (or `$ACCIDENTS_STACK_DIR`); `stack down` stops them. With Docker, use
 `docker compose up` instead (same ports, same profile). Idempotent: `up` on running
 services only reports them.

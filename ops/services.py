@@ -300,7 +300,7 @@ def start_s3_server(
     AWS_SECRET_ACCESS_KEY in the server's environment (SeaweedFS >= 3.95).
     """
     _refuse_if_busy(state_dir, S3_SERVICE, "the S3 server", host, port,
-                    "another S3 server? set ACCIDENTS_S3_ENDPOINT to another port")
+                    "another S3 server? set S3_ENDPOINT_URL, which the minio profile reads, to another port")
     data_dir.mkdir(parents=True, exist_ok=True)
     names = ("master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc", "s3_grpc")
     ports = dict(zip(names, free_ports(len(names), host), strict=True))

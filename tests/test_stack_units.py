@@ -3,13 +3,14 @@ error messages, pid/state handling."""
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
 
 import pytest
 
-from accidents.config import StackConfig
+from accidents.config import REPO_ROOT, StackConfig
 from accidents.errors import ConfigError
 from ops import services as svc
 from ops.stack_minio import (
@@ -94,8 +95,12 @@ def test_start_refuses_a_busy_port_and_stop_cleans_stale_state(tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        with pytest.raises(svc.ServiceError, match=f"127.0.0.1:{port}.*in use"):
+        with pytest.raises(svc.ServiceError, match=f"127.0.0.1:{port}.*in use") as refused:
             svc.start_s3_server(tmp_path, tmp_path / "data", port, svc.S3Credentials("a", "b"))
+    # The hint names a variable the minio profile really reads (it once named one nothing read).
+    profile_vars = set(re.findall(r"\$\{(\w+)", (REPO_ROOT / "configs" / "minio.yaml").read_text()))
+    named = set(re.findall(r"set (\w+)", str(refused.value)))
+    assert named and named <= profile_vars, (named, profile_vars)
     # A state file whose process is gone: stop reports "not running" and removes the files.
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
