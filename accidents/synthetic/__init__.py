@@ -5,14 +5,12 @@ The public entry points live in ``generator``; they are re-exported here so call
 """
 
 from accidents.synthetic.generator import (
-    INDEPENDENT_SHIFT_COLUMNS,
-    SHIFT_DEPENDENTS,
-    SHIFTABLE_COLUMNS,
     SYNTHETIC_NOTICE,
     generate_year,
     generator_fingerprint,
     write_synthetic,
 )
+from accidents.synthetic.shift import INDEPENDENT_SHIFT_COLUMNS, SHIFT_DEPENDENTS, SHIFTABLE_COLUMNS
 
 __all__ = [
     "INDEPENDENT_SHIFT_COLUMNS",

@@ -25,24 +25,8 @@ import numpy as np
 
 from accidents.synthetic.format import write_year
 from accidents.synthetic.severity import assign_grav
-from accidents.synthetic.shift import (
-    INDEPENDENT_SHIFT_COLUMNS,
-    SHIFT_DEPENDENTS,
-    SHIFTABLE_COLUMNS,
-    apply_shift,
-    validate_shift,
-)
+from accidents.synthetic.shift import SHIFTABLE_COLUMNS, apply_shift, validate_shift
 from accidents.synthetic.tables import YearTables, draw_year
-
-__all__ = [
-    "INDEPENDENT_SHIFT_COLUMNS",
-    "SHIFTABLE_COLUMNS",
-    "SHIFT_DEPENDENTS",
-    "SYNTHETIC_NOTICE",
-    "generate_year",
-    "generator_fingerprint",
-    "write_synthetic",
-]
 
 SYNTHETIC_NOTICE = """\
 +==============================================================================+
