@@ -10,6 +10,8 @@ target and the Service's selector.
 
 from __future__ import annotations
 
+import base64
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -93,3 +95,39 @@ def test_service_and_autoscaler_target_the_deployment() -> None:
     target = hpa["spec"]["scaleTargetRef"]
     assert (target["kind"], target["name"]) == ("Deployment", deployment["metadata"]["name"])
     assert hpa["spec"]["minReplicas"] <= deployment["spec"]["replicas"] <= hpa["spec"]["maxReplicas"]
+
+
+def _changes(before: Any, after: Any, path: str = "") -> set[str]:
+    """Dotted paths where two YAML trees differ (added, removed or changed leaves)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        return set().union(*(_changes(before.get(k), after.get(k), f"{path}.{k}".lstrip("."))
+                             for k in before.keys() | after.keys()))
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return set().union(*(_changes(b, a, f"{path}[{i}]") for i, (b, a) in enumerate(zip(before, after, strict=True))))
+    return set() if before == after else {path}
+
+
+def test_podman_play_changes_only_what_podman_cannot_do(tmp_path: Path) -> None:
+    # ops/kube_play.py plays deployment.yaml under podman (tests/test_container_kube.py);
+    # everything it does not list in TRANSFORMS must reach podman unchanged.
+    from ops import kube_play
+
+    deployment = _load("deployment.yaml")
+    played, renames = kube_play.transform(deployment, image="localhost/x:t1", port=41234,
+                                          log_dir=tmp_path, suffix="abc123")
+    pod = "spec.template.spec"
+    container = f"{pod}.containers[0]"
+    assert _changes(deployment, played) == {
+        "metadata.name", "spec.replicas",
+        f"{container}.image", f"{container}.imagePullPolicy",
+        f"{container}.ports[0].hostPort", f"{container}.ports[0].hostIP",
+        f"{container}.env[0].valueFrom.secretKeyRef.name",
+        f"{pod}.volumes[0].emptyDir", f"{pod}.volumes[0].hostPath",
+    }
+    assert len(kube_play.TRANSFORMS) == 6
+    assert renames == {"accidents-api-key": "accidents-api-key-abc123"}
+    assert played["spec"]["template"]["spec"]["volumes"][0]["hostPath"]["path"] == str(tmp_path)
+    # the Secret as podman 4.3's secretKeyRef reads it: a JSON map key -> base64 value
+    values = kube_play.secret_values(_load("secret.example.yaml"))
+    assert json.loads(kube_play.podman_secret_payload(values)) == {
+        k: base64.b64encode(v.encode()).decode() for k, v in values.items()}
