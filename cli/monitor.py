@@ -52,6 +52,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--shift", action="append", default=[], metavar="COLUMN=STRENGTH",
                         help="with --synthetic-year: move STRENGTH (0-1] of the rows of COLUMN to "
                              "an unusual distribution (repeatable)")
+    parser.add_argument("--retrain", action="store_true",
+                        help="when the decision is RETRAIN, run the training pipeline on the "
+                             "profile's data.years plus this batch (labelled: --current-dir or "
+                             "--synthetic-year); the new version replaces production only if it "
+                             "beats it on the same test data")
     add_set_argument(parser, "--set monitoring.drift_share_threshold=0.1")
     parser.set_defaults(handler=handle)
 
@@ -151,8 +156,40 @@ def handle(args: argparse.Namespace) -> int:
     overrides = overrides_of(args)
     config = load_config(args.config, overrides)
     source = source_from_args(args, config)
+    if args.retrain and source["kind"] != "baac":
+        raise ConfigError("--retrain needs a labelled batch to learn from (--current-dir or "
+                          "--synthetic-year); served predictions and feature files have no outcomes")
     result = run_monitoring(args.config, source, **overrides)
-    return 0 if result["status"] == "completed" else 1
+    if result["status"] != "completed":
+        return 1
+    if args.retrain:
+        if not result["retrain"]:
+            print("--retrain: the decision is no retrain, so no training run", flush=True)
+            return 0
+        trained = retrain_on_batch(args.config, config, source, overrides)
+        return 0 if trained["status"] == "completed" else 1
+    return 0
+
+
+def retrain_on_batch(profile: str | Path, config: Config, source: dict[str, Any],
+                     overrides: dict[str, Any]) -> dict[str, Any]:
+    """The training pipeline on the profile's years plus the monitored batch (one folder of
+    links, accidents/monitoring/retraining.py); its promotion step decides production."""
+    from accidents.data.source import materialise
+    from accidents.monitoring.retraining import retraining_folder
+    from cli.train import run_training
+
+    _, training_dir = materialise(config.data)
+    folder, years = retraining_folder(
+        training_dir, config.data.years, Path(source["dir"]), source["years"],
+        resolve_path(config.monitoring.report_dir) / "retraining-data", source.get("months"))
+    print(f"\nretrain: decision RETRAIN -> training on years {years} (profile years "
+          f"{list(config.data.years)} + the monitored batch) from {folder}", flush=True)
+    trained = run_training(profile, **{**overrides, "data.source": "dir", "data.dir": str(folder),
+                                       "data.years": years})
+    print(f"retrain: model version {trained['model_version']} -> {trained['stage']}: "
+          f"{trained['reason']}", flush=True)
+    return trained
 
 
 def source_label(source: dict[str, Any]) -> str:

@@ -86,6 +86,7 @@ def collect_result(run: Any, config: Config, source: str, folder: Path, seconds:
     from zenml.client import Client
 
     from accidents.constants import META_METRICS, META_PROMOTION, META_THRESHOLD, MODEL_NAME
+    from accidents.data.source import holds_synthetic_files
     from ops.runner import run_status
 
     version = run.model_version
@@ -104,7 +105,8 @@ def collect_result(run: Any, config: Config, source: str, folder: Path, seconds:
         "promotion": decision,
         "metrics": meta.get(META_METRICS, {}), "validation_metrics": meta.get("validation_metrics", {}),
         "threshold": meta.get(META_THRESHOLD),
-        "data_source": source, "data_folder": str(folder), "synthetic": source == "synthetic",
+        "data_source": source, "data_folder": str(folder),
+        "synthetic": source == "synthetic" or holds_synthetic_files(config.data, folder),
         "model_kind": config.model.kind, "target": config.target, "seconds": round(seconds, 1),
     }
 

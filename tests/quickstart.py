@@ -17,6 +17,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 README = REPO_ROOT / "README.md"
 HEADING = "## Quick start"
+#: The sentence introducing the demos block (each demo runs from the state the quick start leaves).
+DEMOS = "More demos, each from the state the quick start leaves:"
 #: Ports the block names; the journey test replaces them with free ones (private ports).
 SERVE_PORT = "3000"
 DASHBOARD_PORT = "8237"
@@ -24,13 +26,30 @@ DASHBOARD_PORT = "8237"
 
 def quickstart_block(readme: Path = README) -> str:
     """The first ```bash block under ``## Quick start``."""
+    return _block_after(readme, f"\n{HEADING}\n")
+
+
+def demos_block(readme: Path = README) -> str:
+    """The ```bash block of the demos that follow the quick start."""
+    return _block_after(readme, DEMOS)
+
+
+def drift_demo(readme: Path = README) -> str:
+    """The drift demo command of the demos block (the journey runs it after the quick start)."""
+    found = [c for c in split_commands(demos_block(readme)) if DRIFT_DEMO.matches(c)]
+    if len(found) != 1:
+        raise AssertionError(f"{readme}: {len(found)} drift demo commands in the demos block")
+    return found[0]
+
+
+def _block_after(readme: Path, marker: str) -> str:
     text = readme.read_text(encoding="utf-8")
-    start = text.find(f"\n{HEADING}\n")
+    start = text.find(marker)
     if start < 0:
-        raise AssertionError(f"{readme}: no '{HEADING}' heading")
+        raise AssertionError(f"{readme}: no {marker.strip()!r}")
     match = re.search(r"```bash\n(.*?)```", text[start:], flags=re.S)
     if match is None:
-        raise AssertionError(f"{readme}: no ```bash block under '{HEADING}'")
+        raise AssertionError(f"{readme}: no ```bash block after {marker.strip()!r}")
     return match.group(1)
 
 
@@ -132,6 +151,23 @@ def _check_monitor(output: str, rc: int) -> None:
     assert "decision:" in output, output[-3000:]
 
 
+def _check_drift_demo(output: str, rc: int) -> None:
+    """Two shifted inputs -> RETRAIN -> a training run on 2022-2024 (the shifted year
+    included) -> version 2. On the journey's seeded data (700 synthetic accidents a year)
+    version 2 does not beat version 1 by the promotion margin on the same test rows: it is
+    staged, production stays version 1. Another outcome means the data, the model or the
+    promotion changed: look at the printed comparison before updating this."""
+    _ok(rc, output)
+    assert re.search(r"drift: \d+ of 38 .*: .*\bvma\b", output) and "atm" in output, output[-4000:]
+    assert "decision: RETRAIN" in output, output[-4000:]
+    assert "retrain: decision RETRAIN -> training on years [2022, 2023, 2024]" in output, output[-4000:]
+    assert "DATA: SYNTHETIC" in output.split("retrain: decision RETRAIN")[1], output[-4000:]
+    match = re.search(r"retrain: model version (\d+) -> (\w+): (.*)", output)
+    assert match, output[-4000:]
+    assert match.group(1, 2) == ("2", "staging"), match.group(0)
+    assert "does not beat production version 1 on the same test data" in match.group(3), match.group(0)
+
+
 def _check_kill(output: str, rc: int) -> None:
     _ok(rc, output)
 
@@ -149,10 +185,12 @@ STEPS: tuple[Step, ...] = (
     Step("ready", r"^curl .*/readyz", _check_ready),
     Step("predict", r"^curl .*/predict -.* -d '", _check_predict),
     Step("predict examples", r"^curl .*/predict -.* -d @examples/road_users\.json", _check_predict_examples),
-    Step("monitor", r"run\.py monitor\b", _check_monitor),
+    Step("monitor", r"run\.py monitor\s*(#.*)?$", _check_monitor),
     Step("stop", r"^kill \$!", _check_kill),
     Step("dashboard", r"run\.py dashboard\b", _check_dashboard),
 )
+#: The demos block's drift example (run by the journey after the quick start).
+DRIFT_DEMO = Step("drift demo", r"run\.py monitor .*--shift .*--retrain\b", _check_drift_demo)
 
 
 def step_for(command: str) -> Step:

@@ -20,6 +20,7 @@ CASES = {
     "synthetic monitoring year 1850": (("monitor", "--synthetic-year", "1850"), "--synthetic-year 1850"),
     "missing prediction log": (("monitor", "--prediction-log", "{tmp}/missing.jsonl"), "file not found"),
     "missing feature file": (("monitor", "--current-file", "{tmp}/missing.csv"), "file not found"),
+    "retrain on unlabelled served traffic": (("monitor", "--retrain"), "--retrain needs a labelled batch"),
     "serve before any deploy": (("serve",), "nothing deployed yet"),
 }
 

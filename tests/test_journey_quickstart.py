@@ -3,9 +3,11 @@
 The ```bash block under "## Quick start" is read from README.md (tests/quickstart.py), its
 commands are run one after the other by one bash process in a fresh ``git clone`` of this
 repository, and each command's outcome is checked (exit code and what its output must
-show). Private state only: the clone's own ZenML store and outputs (run.py's defaults), a
-temporary BentoML home, free ports in place of the block's 3000 / 8237, no ZENML_/MLFLOW_/
-ACCIDENTS_ variable inherited. Two knobs a user could set too: ``ACCIDENTS_N_ACCIDENTS``
+show); then the demos block's drift example (``monitor ... --retrain``), from the state
+the quick start left (production version 1, served traffic monitored). Private state
+only: the clone's own ZenML store and outputs (run.py's defaults), a temporary BentoML
+home, free ports in place of the block's 3000 / 8237, no ZENML_/MLFLOW_/ACCIDENTS_
+variable inherited. Two knobs a user could set too: ``ACCIDENTS_N_ACCIDENTS``
 (smaller synthetic data, so the run takes minutes) and ``uv`` put on PATH from this
 environment (so ``make`` does not download it with pip).
 
@@ -29,9 +31,11 @@ import pytest
 from tests.fixtures.serving import free_port
 from tests.quickstart import (
     DASHBOARD_PORT,
+    DRIFT_DEMO,
     REPO_ROOT,
     SERVE_PORT,
     curl_body,
+    drift_demo,
     quickstart_block,
     split_commands,
     step_for,
@@ -56,6 +60,12 @@ def test_quickstart_prediction_is_the_realistic_example() -> None:
 
     predict = next(c for c in split_commands(quickstart_block()) if step_for(c).name == "predict")
     assert curl_body(predict) == {"road_users": [CAR_DRIVER]}
+
+
+def test_drift_demo_is_known() -> None:
+    """The README's drift demo asks for the retrain the journey checks (after the quick start)."""
+    assert DRIFT_DEMO.matches(drift_demo())
+    assert drift_demo().startswith(".venv/bin/python run.py monitor ")
 
 
 def _script(commands: list[str]) -> str:
@@ -86,8 +96,10 @@ def test_quickstart_runs_verbatim_in_a_fresh_clone(tmp_path: Path) -> None:
     if shutil.which("curl") is None:
         pytest.skip("curl not installed (the quick start uses it)")
     serve_port, dashboard_port = str(free_port()), str(free_port())
+    # the quick start, then the demos block's drift example from the state it leaves
     commands = [c.replace(SERVE_PORT, serve_port).replace(DASHBOARD_PORT, dashboard_port)
-                for c in split_commands(quickstart_block())]
+                for c in split_commands(quickstart_block())] + [drift_demo()]
+    steps = [step_for(c) for c in commands[:-1]] + [DRIFT_DEMO]
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(REPO_ROOT), str(clone)], check=True)
     tools = tmp_path / "tools"
@@ -116,8 +128,7 @@ def test_quickstart_runs_verbatim_in_a_fresh_clone(tmp_path: Path) -> None:
     log = log_file.read_text(encoding="utf-8", errors="replace")
     print(log[-20000:])
     results = _outputs(log, len(commands))
-    for command, (output, rc) in zip(commands, results, strict=False):
-        step = step_for(command)
+    for step, (output, rc) in zip(steps, results, strict=False):
         assert rc is not None, f"step {step.name!r} never finished:\n{output[-4000:]}"
         step.check(output, rc)
     assert len(results) == len(commands), f"only {len(results)} of {len(commands)} commands ran"

@@ -67,3 +67,28 @@ def test_every_synthetic_folder_is_named_by_one_rule(tmp_path: Path) -> None:
     assert (shifted / "usagers-2023.csv").is_file() and not plain.exists()
     mixed = write_synthetic_years(cfg, [2022, 2023], {"atm": 1.0}, shifted_years=[2023], variant="from2023")
     assert mixed.name.endswith("shift-atm1-from2023") and (mixed / "usagers-2022.csv").is_file()
+
+
+def test_retraining_folder_links_training_years_and_the_batch(tmp_path: Path) -> None:
+    """``monitor --retrain`` learns from the training years plus the monitored batch: one folder
+    of links the loader reads; a batch year replaces the same training year; --months keeps
+    only those months of the batch."""
+    from accidents.data.loader import load_years
+    from accidents.monitoring.retraining import retraining_folder
+    from accidents.synthetic import write_synthetic
+
+    write_synthetic(tmp_path / "train", [2022, 2023], 150, seed=1)
+    write_synthetic(tmp_path / "batch", [2023, 2024], 150, seed=2, shift={"atm": 1.0})
+    folder, years = retraining_folder(tmp_path / "train", [2022, 2023], tmp_path / "batch", [2023, 2024],
+                                      tmp_path / "out")
+    assert years == [2022, 2023, 2024]
+    assert all(p.is_symlink() for p in folder.rglob("*.csv"))
+    assert (folder / "2023" / "usagers-2023.csv").resolve() == (tmp_path / "batch" / "usagers-2023.csv").resolve()
+    both = load_years(folder, years).caracteristiques
+    batch = load_years(tmp_path / "batch", [2023, 2024]).caracteristiques
+    train = load_years(tmp_path / "train", [2022]).caracteristiques
+    assert len(both) == len(batch) + len(train)
+    folder_q1, _ = retraining_folder(tmp_path / "train", [2022], tmp_path / "batch", [2024], tmp_path / "out",
+                                     months=[1, 2, 3])
+    q1 = load_years(folder_q1, [2024]).caracteristiques
+    assert 0 < len(q1) < 150 and set(q1["mois"]) <= {1, 2, 3}

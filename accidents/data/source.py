@@ -72,6 +72,21 @@ def write_synthetic_years(cfg: DataConfig, years: Iterable[int], shift: Mapping[
     return folder
 
 
+def holds_synthetic_files(cfg: DataConfig, folder: Path) -> bool:
+    """True when a BAAC file in ``folder`` is (or links to) a file of the synthetic cache.
+
+    Why: a folder assembled from synthetic years (the simulation's "data so far", a retrain
+    on a monitored synthetic batch) is read as ``data.source: dir``, yet its figures must
+    still be announced as synthetic.
+    """
+    root = (resolve_path(cfg.cache_dir) / SYNTHETIC_SUBDIR).resolve()
+    folder = Path(folder)
+    if not folder.is_dir():
+        return False
+    return any(path.resolve().is_relative_to(root) or folder.resolve().is_relative_to(root)
+               for path in folder.rglob("*.csv*"))
+
+
 def resolve_source(cfg: DataConfig) -> tuple[str, Path]:
     """(source actually used, folder with the files) for a data section, without loading.
 
