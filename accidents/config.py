@@ -158,6 +158,13 @@ class MonitoringConfig:
     seed: int = 0
     #: ``run.py simulate`` periods: ``year`` or ``month``.
     simulate_period: str = "year"
+    #: ``run.py simulate`` with no story option: these years are the periods, and from
+    #: ``simulate_shift_from`` on the synthetic years carry ``simulate_shift`` -- a story in
+    #: which drift appears (stable years, then shifted inputs -> retrain -> promotion?).
+    simulate_years: list[int] = field(default_factory=lambda: [2021, 2022, 2023])
+    simulate_shift: dict[str, float] = field(
+        default_factory=lambda: {"an_nais": 0.8, "atm": 0.8, "vma": 0.8})
+    simulate_shift_from: int | None = 2023
     #: What ``run.py monitor`` with no source option monitors: ``served`` = the predictions
     #: the deployed model logged (``serving.prediction_log``) since the last monitoring run
     #: of that log; or a path to a prediction log (.jsonl) or a feature file (.csv/.parquet).

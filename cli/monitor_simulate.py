@@ -7,6 +7,10 @@ replaces production only if the new version beats it on the same test data. At t
 a table and a PNG plot (also ZenML artifacts) of drift share and model quality per period
 and which version served each period.
 
+``run.py simulate`` alone tells the profile's story (``monitoring.simulate_*``: 2021 and
+2022 stable, 2023 with three inputs shifted), in a ZenML store of its own so the project's
+production model does not take part.
+
 Periods are years (one BAAC year each) or, with ``--period month``, the months of one
 year: "data so far" for a month period is then written as month-filtered BAAC files of that
 year (same on-disk format), so training and monitoring keep reading files through the same
@@ -33,12 +37,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Simulate the life of the model over periods: monitor each new period "
                     "against production, retrain on the data so far when drift (or a quality "
                     "drop) says so, promote only if better on the same test data. Prints a "
-                    "table and writes a PNG plot.",
+                    "table and writes a PNG plot. Runs in a ZenML store of its own "
+                    "(<outputs>/simulation/zenml, emptied each time): the project's models "
+                    "are untouched.",
     )
+    parser.epilog = ("With no story option (--years, --shift, --shift-from, --data-dir, --months, "
+                     "--period month): the profile's story, monitoring.simulate_years with "
+                     "monitoring.simulate_shift from monitoring.simulate_shift_from (SYNTHETIC: "
+                     "stable years, then shifted inputs).")
     add_config_argument(parser)
     parser.add_argument("--years", type=int, nargs="+", metavar="YEAR",
-                        help="periods (year mode) or the one year whose months are the periods "
-                             "(default: the profile's data.years)")
+                        help="periods (year mode) or the one year whose months are the periods")
     parser.add_argument("--period", choices=("year", "month"), default=None,
                         help="period length (default: monitoring.simulate_period of the profile)")
     parser.add_argument("--months", type=int, nargs="+", metavar="MONTH",
@@ -54,19 +63,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=handle)
 
 
-def own_store(profile: str | Path, overrides: dict[str, Any]) -> Path | None:
-    """A fresh ZenML store for this simulation (``<outputs>/simulation/zenml``), or None
-    when ``ZENML_CONFIG_PATH`` is set (the caller chose the store: tests, a shared server).
+def own_store(profile: str | Path, overrides: dict[str, Any]) -> Path:
+    """A fresh ZenML store for this simulation: ``<outputs>/simulation/zenml``.
 
     Why: in the project's store the first period would be compared with the production
     version ``make run`` left (trained on the very years simulated), so the story would start
     with a model that has already seen the future. Set before ZenML is imported; emptied at
-    every ``simulate`` so each one starts from the same clean baseline.
+    every ``simulate`` so each one starts from the same clean baseline, whatever store
+    (``ZENML_CONFIG_PATH``) the project uses.
     """
     import shutil
 
-    if os.environ.get("ZENML_CONFIG_PATH"):
-        return None
     config = load_config(profile, overrides)
     root = resolve_path(config.pipeline.outputs_dir) / "simulation" / "zenml"
     shutil.rmtree(root, ignore_errors=True)
@@ -76,21 +83,31 @@ def own_store(profile: str | Path, overrides: dict[str, Any]) -> Path | None:
     return root
 
 
-def handle(args: argparse.Namespace) -> int:
+def story(args: argparse.Namespace, config: Config) -> dict[str, Any]:
+    """The periods and shift: the command line's when it names any, else the profile's
+    ``monitoring.simulate_*`` story (stable years, then a synthetic shift from one year)."""
     from cli.monitor import parse_shift
 
+    given = (args.years, args.shift, args.shift_from, args.data_dir, args.months, args.period == "month")
+    if any(given):
+        return {"years": args.years, "period": args.period, "months": args.months,
+                "data_dir": args.data_dir, "shift": parse_shift(args.shift), "shift_from": args.shift_from}
+    monitoring = config.monitoring
+    return {"years": list(monitoring.simulate_years), "period": "year", "months": None, "data_dir": None,
+            "shift": dict(monitoring.simulate_shift) if monitoring.simulate_shift_from else {},
+            "shift_from": monitoring.simulate_shift_from}
+
+
+def handle(args: argparse.Namespace) -> int:
     overrides = overrides_of(args)
+    config = load_config(args.config, overrides)
+    chosen = story(args, config)
     store = own_store(args.config, overrides)
-    if store is not None:
-        print(f"simulate: own ZenML store {store} (the project's models are untouched; "
-              f"dashboard of it: ZENML_CONFIG_PATH={store / 'config'} "
-              f"ZENML_REPOSITORY_PATH={store / 'repo'} .venv/bin/python run.py dashboard)",
-              flush=True)
-    result = run_simulation(
-        args.config, years=args.years, period=args.period, months=args.months,
-        data_dir=args.data_dir, shift=parse_shift(args.shift), shift_from=args.shift_from,
-        **overrides,
-    )
+    print(f"simulate: own ZenML store {store} (the project's models are untouched; "
+          f"dashboard of it: ZENML_CONFIG_PATH={store / 'config'} "
+          f"ZENML_REPOSITORY_PATH={store / 'repo'} .venv/bin/python run.py dashboard)",
+          flush=True)
+    result = run_simulation(args.config, **chosen, **overrides)
     return 0 if result["records"] else 1
 
 

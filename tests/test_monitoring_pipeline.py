@@ -1,7 +1,8 @@
 """The real monitoring pipeline and ``run.py simulate`` (real ZenML, isolated env, small data).
 
-To keep the suite fast, one ``run.py simulate`` (module fixture) provides the first
-monitoring runs: 2021 trains version 1 (production); 2022 (realistic year-to-year change
+To keep the suite fast, one ``run.py simulate`` (module fixture; the README's command, the
+profile's story, small data) provides the first monitoring runs, in the simulation's own
+ZenML store: 2021 trains version 1 (production); 2022 (realistic year-to-year change
 only) and 2023 (three inputs strongly shifted) are monitored by the real ``monitoring``
 pipeline against version 1, and 2023 triggers retraining on 2021-2023 with the training
 pipeline's same-test-data promotion. The tests read those runs' outputs (JSON, HTML files,
@@ -12,6 +13,7 @@ against whatever version is then in production.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +37,29 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> ZenmlEnv:
 
 @pytest.fixture(scope="module")
 def simulation(env: ZenmlEnv) -> dict[str, Any]:
-    shift = [arg for c in SHIFTED for arg in ("--shift", f"{c}=0.8")]
-    proc = env.run("simulate", "--years", "2021", "2022", "2023", "--shift-from", "2023", *shift,
-                   *TINY_GATES, *SMALL_MODEL, timeout=1500)
+    """``run.py simulate`` with no story option: the profile's story (2021, 2022 stable; 2023
+    with an_nais, atm, vma shifted), only the data and model made small.
+
+    Before it, the project's store gets a production version of its own (a bare version, no
+    training), as ``make run`` would leave: the simulation must not see it (own store, version
+    1 trained from scratch) nor change it. Afterwards the env points at the simulation's store,
+    so the tests below monitor and inspect the versions the story made."""
+    before = env.python_json(PROJECT_VERSIONS + "Client().create_model(name=MODEL_NAME)\n"
+                             "v = Client().create_model_version(MODEL_NAME, name='make-run')\n"
+                             "v.set_stage('production')\n" + PRINT_VERSIONS)
+    proc = env.run("simulate", *TINY_GATES, *SMALL_MODEL, timeout=1500)
     result = json.loads((env.root / "outputs" / "simulation" / "simulation.json").read_text())
     result["stdout"] = proc.stdout
+    result["project_before"], result["project_after"] = before, env.python_json(PROJECT_VERSIONS + PRINT_VERSIONS)
+    store = env.root / "outputs" / "simulation" / "zenml"
+    env.env.update(ZENML_CONFIG_PATH=str(store / "config"), ZENML_REPOSITORY_PATH=str(store / "repo"))
     return result
+
+
+PROJECT_VERSIONS = ("import json\nfrom zenml.client import Client\nfrom accidents.constants import MODEL_NAME\n"
+                    "from ops import runner\nrunner.prepare()\n")
+PRINT_VERSIONS = ("print(json.dumps(sorted((v.name, getattr(v.stage, 'value', v.stage)) for v in "
+                  "Client().list_model_versions(MODEL_NAME, size=100))))\n")
 
 
 def period(simulation: dict[str, Any], name: str) -> dict[str, Any]:
@@ -70,19 +89,43 @@ def version_metadata(env: ZenmlEnv, version: str = "production") -> dict[str, An
 
 
 def test_simulate_retrains_at_the_shift(simulation: dict[str, Any]) -> None:
+    """The story, period by period, in the records and in what the command printed."""
     first, stable, shifted = simulation["records"]
     assert [r["period"] for r in simulation["records"]] == ["2021", "2022", "2023"]
     assert first["new_version"] == "1" and first["promoted"] is True
     assert stable["serving_version"] == "1" and stable["retrain"] is False
     assert shifted["serving_version"] == "1" and shifted["retrain"] is True
     assert shifted["new_version"] == "2"
-    # promoted (or not) by the training pipeline's same-test-data rule, and says so
-    assert ("beats production version 1 on the same test data" in shifted["promotion_reason"]) \
-        == shifted["promoted"]
-    plot = Path(simulation["plot"])
-    assert plot.is_file() and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # seeded run, one outcome: version 2 (trained on 2021-2023) beats version 1 on the same test rows
+    assert shifted["promoted"] is True, shifted["promotion_reason"]
+    assert "beats production version 1 on the same test data" in shifted["promotion_reason"]
+    out = simulation["stdout"]
+    assert "simulate: period 2021: trained version 1 (production)" in out
+    assert "simulate: period 2022 served by v1: drift share 0.000, retrain False" in out
+    assert re.search(r"simulate: period 2023 served by v1: drift share 0\.\d+, retrain True -> v2 \(promoted\)", out)
     assert "served_by" in simulation["table"] and "2023" in simulation["table"]
+
+
+def test_simulate_starts_from_its_own_clean_store(simulation: dict[str, Any]) -> None:
+    """The project's production version (made before) is neither used nor changed."""
+    assert simulation["project_before"] == [["make-run", "production"]]
+    assert simulation["project_after"] == simulation["project_before"]
+    assert "simulate: own ZenML store" in simulation["stdout"]
+
+
+def test_simulation_plot_is_a_readable_picture(simulation: dict[str, Any]) -> None:
+    """A real PNG of a sensible size with something drawn on it, path printed."""
+    from PIL import Image, ImageStat
+
+    plot = Path(simulation["plot"])
     assert f"plot: {plot}" in simulation["stdout"]
+    with Image.open(plot) as image:
+        image.verify()
+    with Image.open(plot) as image:
+        width, height = image.size
+        assert image.format == "PNG" and 600 <= width <= 3000 and 300 <= height <= 2000, image.size
+        spread = ImageStat.Stat(image.convert("L")).stddev[0]
+    assert spread > 20, f"the plot is nearly uniform (grey-level stddev {spread:.1f})"
 
 
 def test_simulation_table_and_plot_are_artifacts(env: ZenmlEnv, simulation: dict[str, Any]) -> None:
