@@ -206,6 +206,8 @@ def podman(work: Path, *args: str, check: bool = True, stdin: bytes | None = Non
 
 def up(image: str, work: Path, *, port: int, k8s_dir: Path = K8S_DIR) -> Played:
     """Create the podman secret and play the transformed Deployment; returns the play."""
+    if (work / STATE_FILE).exists():
+        raise KubePlayError(f"{work} holds a play already: `python -m ops.kube_play down {work}` first")
     work.mkdir(parents=True, exist_ok=True)
     suffix = secrets.token_hex(3)
     log_dir = work / "predictions"
@@ -271,9 +273,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"pod {played.pod} serving on {played.url} (API key from {SECRET_FILE}); "
                   f"prediction log in {played.log_dir}\nstop: python -m ops.kube_play down {played.work}")
             return 0
-        problems = down(Played.load(args.work))
-        for problem in problems:
+        played = Played.load(args.work)
+        for problem in down(played):
             print(f"warning: {problem}", file=sys.stderr)
+        (played.work / STATE_FILE).unlink(missing_ok=True)
         return 0
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -131,3 +131,11 @@ def test_podman_play_changes_only_what_podman_cannot_do(tmp_path: Path) -> None:
     values = kube_play.secret_values(_load("secret.example.yaml"))
     assert json.loads(kube_play.podman_secret_payload(values)) == {
         k: base64.b64encode(v.encode()).decode() for k, v in values.items()}
+
+
+def test_kube_play_cli_names_a_bad_work_folder_in_one_line(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "ops.kube_play", "down", str(tmp_path)], cwd=REPO_ROOT,
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 2, out
+    assert out.stderr.startswith("error: ") and "not a kube play work folder" in out.stderr, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
