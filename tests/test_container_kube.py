@@ -58,17 +58,22 @@ def _wait_ready(played: kube_play.Played, timeout: float = READY_TIMEOUT) -> flo
 
 
 @pytest.fixture(scope="module")
-def kube_pod(container_image: BuiltImage, tmp_path_factory: pytest.TempPathFactory) -> Iterator[kube_play.Played]:
-    """deploy/k8s/deployment.yaml played on the built image; ``podman kube down`` afterwards."""
-    from tests.fixtures.serving import free_port
-
+def podman_gate(container_image: BuiltImage) -> str:
+    """The built image's name as podman sees it; skips, saying what is missing, without podman."""
     reason = podman_missing_reason()
     if reason:
         pytest.skip(reason)
+    return f"localhost/{container_image.name}"
+
+
+@pytest.fixture(scope="module")
+def kube_pod(podman_gate: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[kube_play.Played]:
+    """deploy/k8s/deployment.yaml played on the built image; ``podman kube down`` afterwards."""
+    from tests.fixtures.serving import free_port
+
     work = tmp_path_factory.mktemp("kube-play")
-    image = f"localhost/{container_image.name}"
     start = time.monotonic()
-    played = kube_play.up(image, work, port=free_port())
+    played = kube_play.up(podman_gate, work, port=free_port())
     try:
         created = time.monotonic() - start
         ready = _wait_ready(played)
@@ -144,3 +149,19 @@ def test_kube_down_removes_the_pod_and_the_secret(kube_pod: kube_play.Played) ->
     names = subprocess.run(["podman", "ps", "-a", "--format", "{{.Names}}"], capture_output=True,
                            text=True, check=False, env=kube_play.podman_env(kube_pod.work)).stdout
     assert kube_pod.container not in names.split()
+
+
+def test_a_secret_without_the_key_fails_the_play_and_leaves_nothing(podman_gate: str, tmp_path: Path) -> None:
+    from tests.fixtures.serving import free_port
+
+    k8s = tmp_path / "k8s"
+    shutil.copytree(kube_play.K8S_DIR, k8s)
+    secret = k8s / kube_play.SECRET_FILE
+    secret.write_text(secret.read_text().replace("  api-key:", "  apikey:"))
+    with pytest.raises(kube_play.KubePlayError) as failure:
+        kube_play.up(podman_gate, tmp_path / "work", port=free_port(), k8s_dir=k8s)
+    message = str(failure.value)
+    assert "ACCIDENTS_API_KEY" in message and "api-key" in message, message
+    played = kube_play.Played.load(tmp_path / "work")
+    assert kube_play.podman(played.work, "pod", "exists", played.pod, check=False).returncode == 1
+    assert kube_play.podman(played.work, "secret", "inspect", played.secret, check=False).returncode != 0
