@@ -38,8 +38,13 @@ venv: $(if $(filter $(UV_BOOT)/bin/uv,$(UV)),$(UV_BOOT)/bin/uv)
 run: venv
 	$(PY) run.py $(ARGS)
 
+# Two pytest-xdist workers: the slow tests mostly wait on one single-threaded subprocess, so
+# a serial run left a core idle. Modules stay whole; tests/fixtures/parallel.py groups those
+# that share a session Bento, the container tool chain or Airflow. TEST_WORKERS=0: serial.
+TEST_WORKERS ?= 2
+
 test: venv
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup) $(PYTEST_ARGS)
 
 FAST_MARKERS := not pipeline and not service and not browser and not stack and not container and not airflow and not journey
 
