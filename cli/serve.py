@@ -3,7 +3,8 @@
 Why a command rather than "type ``bentoml serve ...``": the Bento lives in this clone's
 BentoML store (``run.py`` sets ``BENTOML_HOME``) and the tag of the last deployment is in
 ``outputs/deployment/latest.json``, so the user needs neither. The process *becomes*
-``bentoml serve`` (exec), so Ctrl-C or ``kill`` stops the server itself.
+``bentoml serve`` (exec, through ``ops/bento_serve.py``: metrics of the server's own), so Ctrl-C
+or ``kill`` stops the server itself.
 
     .venv/bin/python run.py serve                 # the last deployed Bento, port from the profile
     .venv/bin/python run.py serve --port 3001 --bento road_accident_severity:v2
@@ -20,6 +21,8 @@ import sys
 from pathlib import Path
 
 from accidents.errors import UserError
+
+BENTO_SERVE = Path(__file__).resolve().parents[1] / "ops" / "bento_serve.py"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -71,9 +74,11 @@ def handle(args: argparse.Namespace) -> int:
     host = args.host or config.serving.host
     port = args.port if args.port is not None else int(config.serving.port)
     check_port_free(host, port)
-    bentoml = Path(sys.executable).parent / "bentoml"
-    cmd = [str(bentoml), "serve", tag, "--host", host, "--port", str(port)]
+    # ops/bento_serve.py runs `bentoml serve` with a Prometheus directory of this server's own:
+    # a plain `bentoml serve` wipes the store-wide one, freezing the metrics of any other
+    # server of this store (docs/serving.md, "Metrics").
+    cmd = [sys.executable, str(BENTO_SERVE), tag, "--host", host, "--port", str(port)]
     print(f"serving {tag} from {os.environ.get('BENTOML_HOME', '~/bentoml')} on http://{host}:{port} "
           f"(page /ui/, ready when /readyz answers 200; Ctrl-C stops)", flush=True)
-    os.execv(str(bentoml), cmd)
+    os.execv(sys.executable, cmd)
     return 0  # not reached

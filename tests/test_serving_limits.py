@@ -21,6 +21,7 @@ from tests.fixtures.serving import (
     BentoServer,
     ExportedBento,
     process_peak_rss_kb,
+    request_count,
     start_server,
 )
 
@@ -174,3 +175,21 @@ def test_default_limits_are_reported(bento_server: BentoServer) -> None:
                       timeout=30).json()
     assert info["limits"] == {"max_body_mb": DEFAULT_MAX_BODY_MB, "max_rows_predict": 100,
                               "max_rows_batch": MAX_COLUMN_ROWS}
+
+
+@pytest.mark.service
+def test_a_second_server_of_the_same_store_leaves_the_first_ones_metrics_counting(
+        bento_server: BentoServer, limited_server: BentoServer, serving_bento: ExportedBento) -> None:
+    """The limits server runs the session server's Bento from the same BentoML store, started after it.
+
+    A plain `bentoml serve` wipes the store's Prometheus directory at start: the first
+    server's /predict counter then stayed frozen (ops/bento_serve.py). Both servers here are
+    started as `run.py serve` starts them, each with a metrics directory of its own.
+    """
+    for server in (bento_server, limited_server):
+        before = request_count(server.url, "/predict", "200")
+        for _ in range(3):
+            resp = httpx.post(server.url + "/predict", json={"road_users": [frame_to_records(serving_bento.users.head(1))[0]]},
+                              headers=server.headers, timeout=60)
+            assert resp.status_code == 200, resp.text
+        assert request_count(server.url, "/predict", "200") == before + 3, server.url
