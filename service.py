@@ -53,7 +53,7 @@ from accidents.serving import client_errors
 from accidents.serving.coalesce import Coalescer
 from accidents.serving.examples import EXAMPLES
 from accidents.serving.explain import Explainer
-from accidents.serving.prediction_log import LogSettings, PredictionLogWriter
+from accidents.serving.prediction_log import DEFAULT_LINGER_MS, LogSettings, PredictionLogWriter
 from accidents.serving.request_limits import (
     BodySizeLimitMiddleware,
     forbid_unknown_fields,
@@ -71,6 +71,9 @@ from accidents.serving.scoring import Scorer
 WEB_DIR = Path(__file__).resolve().parent / "web"
 API_KEY_ENV = "ACCIDENTS_API_KEY"
 GC_FREEZE_ENV = "ACCIDENTS_GC_FREEZE"
+METRICS_ENV = "ACCIDENTS_METRICS"
+TRACING_ENV = "ACCIDENTS_TRACING"
+LOG_LINGER_ENV = "ACCIDENTS_PREDICTION_LOG_LINGER_MS"
 MAX_ROWS_PREDICT = 100
 MAX_ROWS_BATCH = MAX_COLUMN_ROWS
 
@@ -261,6 +264,18 @@ async def _send_json(send: Any, status: int, payload: dict, headers: tuple = ())
     await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
 
 
+def tracing_config() -> dict[str, Any]:
+    """BentoML's OpenTelemetry middleware, off for every route unless ``ACCIDENTS_TRACING=1``.
+
+    Why: BentoML 1.4 always wraps requests in OpenTelemetry's ASGI middleware (a server span
+    plus one span per ASGI receive/send), even with no exporter configured, where the spans
+    go nowhere; its ``tracing.excluded_urls`` setting is the only switch. Measured at c=32:
+    see docs/serving.md ("Where the time goes"). With ``ACCIDENTS_TRACING=1`` BentoML's
+    defaults apply (configure an exporter with ``BENTOML_CONFIG``, BentoML's tracing docs).
+    """
+    return {} if os.environ.get(TRACING_ENV, "0") == "1" else {"excluded_urls": [".*"]}
+
+
 _COUNTERS: dict[str, Any] = {}
 
 
@@ -307,7 +322,8 @@ ui_app = Starlette(routes=[
     workers=int(os.environ.get("ACCIDENTS_WORKERS", "2")),
     traffic={"timeout": 60},
     logging={"access": {"enabled": os.environ.get("ACCIDENTS_ACCESS_LOG", "0") == "1"}},
-    metrics={"enabled": True, "namespace": "accidents"},
+    metrics={"enabled": os.environ.get(METRICS_ENV, "1") == "1", "namespace": "accidents"},
+    tracing=tracing_config(),
 )
 class RoadAccidentSeverity:
     """Severity of a road user in a French injury road accident (ONISR BAAC codes)."""
@@ -337,7 +353,8 @@ class RoadAccidentSeverity:
         self.version = str(meta.get("zenml_version") or stored.tag.version)
         self.log = PredictionLogWriter(settings=LogSettings.resolve(
             ARGS.prediction_log, ARGS.prediction_log_max_mb, ARGS.prediction_log_rotate,
-            ARGS.prediction_log_keep, ARGS.prediction_log_compress))
+            ARGS.prediction_log_keep, ARGS.prediction_log_compress),
+            linger=float(os.environ.get(LOG_LINGER_ENV, DEFAULT_LINGER_MS)) / 1000)
         client_errors.install()
         self.info = ModelInfo(
             service=BENTO_SERVICE_NAME,

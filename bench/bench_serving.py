@@ -233,7 +233,7 @@ def _profile(peer: Peer, work: Path, seconds: int, out_dir: Path) -> dict[str, A
     worker = max(workers, key=lambda p: p.cpu_percent(None))
     raw = out_dir / "serving-profile.txt"
     spy = subprocess.run([pyspy, "record", "--pid", str(worker.pid), "--duration", str(seconds), "--rate", "200",
-                          "--format", "raw", "--output", str(raw), "--nonblocking"],
+                          "--format", "raw", "--output", str(raw), "--nonblocking", "--gil"],
                          capture_output=True, text=True, check=False)
     load.join()
     if not raw.exists():
@@ -301,6 +301,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-peers", action="store_true", help="measure the Bento only")
     parser.add_argument("--profile", type=int, default=0, metavar="SECONDS",
                         help="also profile a Bento worker with py-spy for SECONDS at c=32")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME:ENV=VALUE[,ENV=VALUE]",
+                        help="also serve the Bento with these environment settings, as peer 'bento-NAME' "
+                             "(e.g. 'before:ACCIDENTS_TRACING=1,ACCIDENTS_PREDICTION_LOG_LINGER_MS=0'): "
+                             "what a setting buys, measured in the same run")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs" / "bench" / "serving.json")
     args = parser.parse_args(argv)
 
@@ -354,6 +358,13 @@ def main(argv: list[str] | None = None) -> int:
             **{c: ("/predict", singles) for c in singles_cases}, rows_case: ("/predict_batch", rows),
             cols_case: ("/predict_columns", columns), "explain single c=1": ("/predict", explained_single),
             f"explain columns {EXPLAIN_ROWS} c={BATCH_CONCURRENCY}": ("/predict_columns", explained_columns)}, server.stop, server.proc.pid))
+        for variant in args.variant:
+            name, _, settings = variant.partition(":")
+            env = dict(kv.split("=", 1) for kv in settings.split(",") if kv)
+            server = start_server(tags["bento_tag"], work / "bentoml", work, extra_env=env)
+            peers.append(Peer(f"bento-{name}", server.url, {
+                **{c: ("/predict", singles) for c in singles_cases}, rows_case: ("/predict_batch", rows),
+                cols_case: ("/predict_columns", columns)}, server.stop, server.proc.pid))
         if not args.skip_peers:
             port = free_port()
             proc = _start_plain(model_file, port, args.workers, work / "plain.log")
@@ -370,9 +381,11 @@ def main(argv: list[str] | None = None) -> int:
                    "plain": lambda b: b["probability"], "mlflow": lambda b: [p[1] for p in b["predictions"]]}
         for peer in peers:
             read = readers[peer.name.split("-")[0]]
+            bento = peer.name.startswith("bento")
             _check(peer, "single c=1", expected_one, read)
-            _check(peer, rows_case, expected_batch, (lambda b: b["probability"]) if peer.name == "bento" else read)
-        _check(peers[0], cols_case, expected_batch, lambda b: b["probability"])
+            _check(peer, rows_case, expected_batch, (lambda b: b["probability"]) if bento else read)
+            if bento:
+                _check(peer, cols_case, expected_batch, lambda b: b["probability"])
         print("answers of every server equal the pipeline's predict_proba (|diff| <= 1e-6)", flush=True)
         results = _measure(peers, work, args.seconds)
         profile = _profile(peers[0], work, args.profile, args.out.parent) if args.profile else {}
@@ -416,6 +429,10 @@ def _report(report: dict[str, Any]) -> None:
         targets[f">= 10x {mlflow} req/s at c=32"] = ratios[f"c=32 req/s bento/{mlflow}"] >= 10
         targets[f">= 3x {mlflow} rows/s on {BATCH_ROWS}-row batches"] = ratios[f"batch rows/s bento columns/{mlflow}"] >= 3
         targets[f"c=32 p99 <= 0.15x {mlflow}'s"] = ratios[f"c=32 p99 bento/{mlflow}"] <= 0.15
+    for variant in (s for s in servers if s.startswith("bento-")):
+        for case in ("single c=1", "single c=32", cols_case):
+            ratios[f"{case} rows/s bento/{variant}"] = got[("bento", case)]["rows_per_s"] / got[(variant, case)]["rows_per_s"]
+        ratios[f"c=32 p99 bento/{variant}"] = b32["p99_ms"] / got[(variant, "single c=32")]["p99_ms"]
     for case, base in (("explain single c=1", "single c=1"),
                        (f"explain columns {EXPLAIN_ROWS} c={BATCH_CONCURRENCY}", cols_case)):
         ratios[f"explain cost: {case} rows/s / {base} rows/s"] = (

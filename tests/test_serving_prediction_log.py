@@ -106,7 +106,7 @@ def test_rotation_by_size_keeps_the_newest_files_and_reads_across_them(tmp_path:
     """A file at most max_mb, `keep` rotated files: the disk use is bounded; reading spans them."""
     path = tmp_path / "p.jsonl"
     settings = LogSettings(path=path, max_mb=0.004, rotate="midnight", keep=3)  # ~4 KB files
-    writer = PredictionLogWriter(settings=settings)
+    writer = PredictionLogWriter(settings=settings, linger=0)  # one write per batch
     _write_batches(writer, 20, 4, "a")  # 80 records of ~500 bytes: ~40 KB
     writer.close()
     files = log_files(path)
@@ -135,15 +135,31 @@ def test_rotation_by_time(tmp_path: Path) -> None:
 
 def test_compressed_rotated_files_are_read(tmp_path: Path) -> None:
     path = tmp_path / "p.jsonl"
-    writer = PredictionLogWriter(settings=LogSettings(path=path, max_mb=0.004, keep=10, compress=True))
+    writer = PredictionLogWriter(settings=LogSettings(path=path, max_mb=0.004, keep=10, compress=True), linger=0)
     _write_batches(writer, 6, 4, "z")
     writer.close()
     assert any(f.suffix == ".gz" for f in log_files(path))
     assert len(read_prediction_log(path)) == 24
 
 
+def test_batches_queued_within_the_linger_go_out_in_one_write_in_order(tmp_path: Path) -> None:
+    """The service's default: the writer thread waits, then writes what queued meanwhile at once."""
+    path = tmp_path / "p.jsonl"
+    writer = PredictionLogWriter(path, linger=0.3)
+    emits: list[int] = []
+    emit = writer._handler.emit
+    writer._handler.emit = lambda record: (emits.append(len(record.batches)), emit(record))  # type: ignore[method-assign]
+    _write_batches(writer, 25, 2, "m")  # well within 0.3 s
+    writer.flush()
+    assert sum(emits) == 25 and len(emits) <= 2, emits  # 25 batches, one or two writes
+    _write_batches(writer, 1, 2, "last")
+    writer.close()  # the shutdown drains what is queued
+    ids = [json.loads(line)["request_id"] for line in path.read_text().splitlines()]
+    assert ids == [f"m-{b}-{i}" for b in range(25) for i in range(2)] + ["last-0-0", "last-0-1"]
+
+
 def _write_in_child(path: Path, tag: str) -> None:
-    writer = PredictionLogWriter(settings=LogSettings(path=path, max_mb=0.02, keep=1000))
+    writer = PredictionLogWriter(settings=LogSettings(path=path, max_mb=0.02, keep=1000), linger=0)
     _write_batches(writer, 60, 3, tag)
     writer.close()
 
