@@ -231,6 +231,7 @@ def _profile(peer: Peer, work: Path, seconds: int, out_dir: Path) -> dict[str, A
         p.cpu_percent(None)
     time.sleep(1)
     worker = max(workers, key=lambda p: p.cpu_percent(None))
+    out_dir.mkdir(parents=True, exist_ok=True)
     raw = out_dir / "serving-profile.txt"
     spy = subprocess.run([pyspy, "record", "--pid", str(worker.pid), "--duration", str(seconds), "--rate", "200",
                           "--format", "raw", "--output", str(raw), "--nonblocking", "--gil"],
