@@ -121,7 +121,7 @@ def test_rotation_by_size_keeps_the_newest_files_and_reads_across_them(tmp_path:
 
 def test_rotation_by_time(tmp_path: Path) -> None:
     path = tmp_path / "p.jsonl"
-    writer = PredictionLogWriter(settings=LogSettings(path=path, max_mb=100, rotate="s", keep=5))
+    writer = PredictionLogWriter(settings=LogSettings(path=path, max_mb=100, rotate="s", keep=5), linger=0)
     _write_batches(writer, 1, 3, "first")
     writer.flush()
     time.sleep(1.1)
