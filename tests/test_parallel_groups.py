@@ -5,7 +5,9 @@ plugin) runs under ``-n 2 --dist loadgroup`` exactly as the Makefile runs the re
 Every test records the worker it ran on, and the stand-in ``serving_bento`` session fixture
 records each time it is made. Guards the failure met while building this: xdist's own
 ``xdist_group`` marks rename node ids, which pytest 9.2 ignores, so the groups silently fell
-apart and the Bento, its server and the container image were built on both workers.
+apart and the Bento, its server and the container image were built on both workers. Also
+checks that the time-per-part table (tests/fixtures/timing.py) still counts each test in its
+part, though under xdist only the workers collect the tests.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import json, os
 from pathlib import Path
 import pytest
 
-pytest_plugins = ["tests.fixtures.parallel"]
+pytest_plugins = ["tests.fixtures.parallel", "tests.fixtures.timing"]
 LOG = Path(__file__).parent / "log.jsonl"
 
 
@@ -55,6 +57,8 @@ def test_two(here):
 
 PLAIN_TEST = '''
 import pytest
+
+pytestmark = pytest.mark.pipeline  # counted as such in the time-per-part table
 
 @pytest.mark.parametrize("n", range(4))
 def test_n(here, n):
@@ -89,3 +93,7 @@ def test_modules_stay_whole_and_bento_users_share_one_worker(tmp_path: Path) -> 
     assert all(len(w) == 1 for w in workers_of.values()), workers_of  # no module split
     assert len(set().union(*(workers_of[m] for m in bento_modules))) == 1, workers_of
     assert set().union(*workers_of.values()) == {"gw0", "gw1"}, workers_of  # both workers used
+    # the per-part table still sees the markers, though only the workers collected the tests
+    table = proc.stdout.split("time per part", 1)[1]
+    counts = dict(line.split()[:2] for line in table.splitlines() if line.startswith(("pipeline", "unit")))
+    assert counts == {"pipeline": "24", "unit": "6"}, table
