@@ -108,4 +108,25 @@ def promote_version(version: str, stage: str, force: bool = False, profile: str 
     config = load_config(profile)
     runner.prepare()
     candidate = registry.named_version(version)
-    return registry.promote(candidate, config.gates, config.promotion, wanted=stage, force=force)
+    result = registry.promote(candidate, config.gates, config.promotion, wanted=stage, force=force)
+    if config.stack.kind != "local":  # the MLflow Model Registry mirror follows (mlflow, minio)
+        try:
+            result["mlflow_aliases"] = sync_mlflow_mirror(config)
+        except Exception as exc:  # noqa: BLE001 - the stage changed in ZenML (the record); say what failed
+            print(f"warning: MLflow registry aliases not updated ({type(exc).__name__}: {str(exc)[:300]})")
+    return result
+
+
+def sync_mlflow_mirror(config: Any) -> dict[str, str]:
+    """Mirror the stage holders if needed, then move the registry's aliases and stage tags."""
+    from accidents.constants import MODEL_NAME
+    from ops import registry
+    from ops.mlflow_registry import mirror_stage_holders, sync_stages
+    from ops.stacks import absolute_tracking_uri
+
+    uri = absolute_tracking_uri(config.stack.mlflow_tracking_uri)
+    mirror_stage_holders(uri, config.stack.mlflow_experiment, list(config.data.years), config.model.kind)
+    stages = {str(v["version"]): str(v["stage"]) for v in registry.list_versions(1000)}
+    aliases = sync_stages(uri, stages)
+    print(f"MLflow registered model {MODEL_NAME}: aliases {aliases or 'none'} ({uri})")
+    return aliases

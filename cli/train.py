@@ -117,7 +117,7 @@ def mirror_to_mlflow(config: Config, result: dict[str, Any]) -> dict[str, Any]:
     from zenml.client import Client
 
     from accidents.constants import ARTIFACT_MODEL, MODEL_NAME
-    from ops.mlflow_registry import mirror_version
+    from ops.mlflow_registry import mirror_stage_holders, mirror_version
     from ops.stacks import absolute_tracking_uri
 
     client = Client()
@@ -127,33 +127,9 @@ def mirror_to_mlflow(config: Config, result: dict[str, Any]) -> dict[str, Any]:
     mirrored = mirror_version(uri, config.stack.mlflow_experiment, result, list(config.data.years),
                               meta.get("mlflow"), lambda: version.get_artifact(ARTIFACT_MODEL).load())
     # the versions holding production / staging (e.g. made on the local profile) get their alias too
-    from zenml.enums import ModelStages
-
-    for stage in ("production", "staging"):
-        try:
-            holder = client.get_model_version(MODEL_NAME, ModelStages(stage))
-        except KeyError:
-            continue
-        if holder.number != result["model_version"]:
-            mirror_version(uri, config.stack.mlflow_experiment, _holder_result(holder, stage, result),
-                           list(config.data.years), None,
-                           lambda holder=holder: holder.get_artifact(ARTIFACT_MODEL).load(),
-                           only_if_missing=True)
+    mirror_stage_holders(uri, config.stack.mlflow_experiment, list(config.data.years),
+                         config.model.kind, skip=result["model_version"])
     return mirrored
-
-
-def _holder_result(version: Any, stage: str, current: dict[str, Any]) -> dict[str, Any]:
-    """What mirror_version needs about an older version, from its ZenML metadata."""
-    from ops import registry
-
-    runs = dict(version.pipeline_run_ids or {})
-    run_name, run_id = next(iter(runs.items()), ("?", "?"))
-    data = (dict(version.run_metadata or {}).get("data_summary") or {})
-    source = str(data.get("source", "?"))
-    return {"model_version": version.number, "model_name": current["model_name"], "stage": stage,
-            "run_name": run_name, "run_id": str(run_id), "synthetic": source == "synthetic",
-            "data_source": source, "model_kind": current["model_kind"],
-            "metrics": registry.metrics(version), "threshold": None}
 
 
 def write_outputs(result: dict[str, Any], run: Any, config: Config) -> None:

@@ -12,11 +12,18 @@ this the MLflow profile right after a local run would leave MLflow with no run a
   ``<zenml run> (cached)`` is created with the version's metrics, params and tags;
 - the MLflow registered model ``road_accident_severity`` gets one version per ZenML version
   (found again by its ``zenml_version`` tag, never duplicated), its model logged from the
-  ZenML ``severity_model`` artifact, and the stage alias moved to it.
+  ZenML ``severity_model`` artifact, and the stage alias moved to it;
+- ``mirror_stage_holders`` registers the versions holding production/staging that are not
+  mirrored yet (e.g. trained on the local profile), with their alias.
+
+``run.py promote`` on such a profile calls ``mirror_stage_holders`` then ``sync_stages``:
+every mirrored version's ``zenml.stage`` tag and the two aliases follow ZenML's stages
+(an archived version loses its alias, a stage nobody holds has no alias).
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from accidents.constants import MODEL_NAME
@@ -26,6 +33,17 @@ TAG_VERSION = "zenml.model_version"
 TAG_SYNTHETIC = "data.synthetic"
 #: ZenML stages that are MLflow aliases (an archived version loses its alias).
 ALIASES = ("production", "staging")
+#: Test metrics shown as tags of a registry version (the MLflow run has them all): the ones
+#: promotion and the gates read, so the registry's table stays readable.
+REGISTRY_METRICS = ("test_roc_auc", "test_pr_auc", "test_f1_severe", "test_brier")
+#: The local ZenML dashboard's address (``run.py dashboard``, ZenML's default port): the
+#: link to the run that made a version, in its tags and its (Markdown) description.
+DASHBOARD_URL = "http://127.0.0.1:8237"
+
+
+def run_url(run_id: str) -> str:
+    """The ZenML dashboard page of pipeline run ``run_id``."""
+    return f"{DASHBOARD_URL}/projects/default/runs/{run_id}"
 
 
 def _tags(result: dict[str, Any], years: list[int]) -> dict[str, str]:
@@ -35,6 +53,7 @@ def _tags(result: dict[str, Any], years: list[int]) -> dict[str, str]:
         "zenml.stage": str(result["stage"]),
         "zenml.run_name": str(result["run_name"]),
         "zenml.run_id": str(result["run_id"]),
+        "zenml.run_url": run_url(str(result["run_id"])),
         TAG_SYNTHETIC: "true" if result["synthetic"] else "false",
         "data.source": str(result["data_source"]),
         "data.years": ",".join(str(y) for y in years),
@@ -130,11 +149,15 @@ def _register(client: Any, result: dict[str, Any], tags: dict[str, str], metrics
             # cloudpickle: MLflow 3's default (skops) refuses the pipeline's own transformer
             info = mlflow.sklearn.log_model(load_model(), name="registry_model",
                                             serialization_format="cloudpickle")
+        # model_id: an MLflow server refuses a models:/ source without it (file stores accept it)
         created = client.create_model_version(MODEL_NAME, info.model_uri, run_id=run_id, tags=tags,
+                                              model_id=info.model_id,
                                               description=f"ZenML {MODEL_NAME} version "
-                                                          f"{result['model_version']}, run {result['run_name']}")
+                                                          f"{result['model_version']}, made by run "
+                                                          f"[{result['run_name']}]({run_url(str(result['run_id']))})")
         version = created.version
-    for key, value in {**tags, **{k: f"{v:.4f}" for k, v in metrics.items()}}.items():
+    shown = {k: f"{v:.4f}" for k, v in metrics.items() if k in REGISTRY_METRICS}
+    for key, value in {**tags, **shown}.items():
         client.set_model_version_tag(MODEL_NAME, version, key, value)
     stage = str(result["stage"])
     if stage in ALIASES:
@@ -147,3 +170,70 @@ def _register(client: Any, result: dict[str, Any], tags: dict[str, str], metrics
             except MlflowException:
                 pass
     return str(version)
+
+
+def mirror_stage_holders(tracking_uri: str, experiment: str, years: list[int], model_kind: str,
+                         skip: int | None = None) -> dict[str, str]:
+    """Register (once) the ZenML versions holding production / staging, with their alias;
+    ``skip``: a version the caller mirrors itself. Returns stage -> registry version."""
+    from zenml.client import Client
+    from zenml.enums import ModelStages
+
+    from accidents.constants import ARTIFACT_MODEL
+
+    client = Client()
+    found: dict[str, str] = {}
+    for stage in ALIASES:
+        try:
+            holder = client.get_model_version(MODEL_NAME, ModelStages(stage))
+        except KeyError:
+            continue
+        if holder.number == skip:
+            continue
+        mirrored = mirror_version(tracking_uri, experiment, _holder_result(holder, stage, model_kind), years,
+                                  None, lambda holder=holder: holder.get_artifact(ARTIFACT_MODEL).load(),
+                                  only_if_missing=True)
+        found[stage] = mirrored["registry_version"]
+    return found
+
+
+def _holder_result(version: Any, stage: str, model_kind: str) -> dict[str, Any]:
+    """What mirror_version needs about an older version, from its ZenML metadata."""
+    from ops import registry
+
+    runs = dict(version.pipeline_run_ids or {})
+    run_name, run_id = next(iter(runs.items()), ("?", "?"))
+    data = (dict(version.run_metadata or {}).get("data_summary") or {})
+    source = str(data.get("source", "?"))
+    return {"model_version": version.number, "model_name": MODEL_NAME, "stage": stage,
+            "run_name": run_name, "run_id": str(run_id), "synthetic": source == "synthetic",
+            "data_source": source, "model_kind": model_kind,
+            "metrics": registry.metrics(version), "threshold": None}
+
+
+def sync_stages(tracking_uri: str, zenml_stages: dict[str, str]) -> dict[str, str]:
+    """Make the registry follow ZenML after a stage change outside training.
+
+    ``zenml_stages``: ZenML version number (as text) -> its stage (``none`` included). Every
+    mirrored registry version gets its ``zenml.stage`` tag; each alias points at the version
+    holding that stage, and is removed when no mirrored version holds it. Returns alias ->
+    registry version.
+    """
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    aliases: dict[str, str] = {}
+    for mirrored in client.search_model_versions(f"name = '{MODEL_NAME}'"):
+        stage = zenml_stages.get(str(mirrored.tags.get(TAG_VERSION)))
+        if stage is None:
+            continue
+        client.set_model_version_tag(MODEL_NAME, mirrored.version, "zenml.stage", stage)
+        if stage in ALIASES:
+            client.set_registered_model_alias(MODEL_NAME, stage, mirrored.version)
+            aliases[stage] = str(mirrored.version)
+    for alias in ALIASES:
+        if alias not in aliases:
+            with contextlib.suppress(MlflowException):  # no such alias: nothing to remove
+                client.delete_registered_model_alias(MODEL_NAME, alias)
+    return aliases

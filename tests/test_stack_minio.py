@@ -11,6 +11,7 @@ ZenML dashboard (headless Chromium) shows the run.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -247,3 +248,47 @@ def test_dashboard_shows_the_minio_training_run(minio_stack, trained):
     finally:
         env.run("dashboard", "--stop", check=False, timeout=120)
     assert os.path.getsize(shot) == len(png)
+
+
+def _registry(mlflow_url: str) -> dict:
+    """The MLflow Model Registry as the MLflow UI shows it: versions (tags) and aliases."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=mlflow_url)
+    versions = {v.tags.get("zenml.model_version"): {**v.tags, "registry_version": v.version,
+                                                      "description": v.description or ""}
+                for v in client.search_model_versions("name = 'road_accident_severity'")}
+    aliases = {}
+    for alias in ("production", "staging"):  # search results carry no aliases
+        with contextlib.suppress(MlflowException):
+            aliases[alias] = client.get_model_version_by_alias("road_accident_severity", alias).version
+    return {"versions": versions, "aliases": aliases}
+
+
+def test_registry_mirror_on_minio_follows_training_and_manual_promote(minio_stack, trained):
+    """The minio profile's training run is a version of the MLflow registered model with its
+    stage alias, metrics, data years and a link to the ZenML run; a manual `run.py promote`
+    moves the aliases. Cost: two `run.py promote` commands (no training)."""
+    _, result = trained
+    minio_stack.zenml.run("stack", "up", "minio")  # no-op when running (an earlier test may stop S3)
+    version = str(result["model_version"])
+    found = _registry(minio_stack.mlflow_url)
+    mirrored = found["versions"][version]
+    assert result["stage"] == "production" and found["aliases"]["production"] == mirrored["registry_version"]
+    assert mirrored["zenml.stage"] == "production" and mirrored["data.years"] == "2022,2023"
+    assert float(mirrored["test_roc_auc"]) == pytest.approx(result["metrics"]["roc_auc"], abs=1e-4)
+    assert mirrored["zenml.run_id"] == result["run_id"] and mirrored["data.synthetic"] == "true"
+    assert mirrored["zenml.run_url"].endswith(f"/projects/default/runs/{result['run_id']}")
+    assert f"]({mirrored['zenml.run_url']})" in mirrored["description"]
+
+    # move it to staging, then back to production (forced: the aliases are under test, not the rules)
+    demoted = minio_stack.zenml.run("promote", version, "--stage", "staging", "--force", "--config", "minio")
+    assert f"model version {version} -> staging" in demoted.stdout, demoted.stdout
+    found = _registry(minio_stack.mlflow_url)
+    assert found["aliases"] == {"staging": mirrored["registry_version"]}, (found["aliases"], demoted.stdout)
+    assert found["versions"][version]["zenml.stage"] == "staging"
+    back = minio_stack.zenml.run("promote", version, "--stage", "production", "--force", "--config", "minio")
+    assert "aliases {'production':" in back.stdout, back.stdout
+    found = _registry(minio_stack.mlflow_url)
+    assert found["aliases"] == {"production": mirrored["registry_version"]}, found["aliases"]
