@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -14,24 +11,7 @@ from tests.fixtures.serving import REPO_ROOT, BentoServer, ExportedBento
 
 pytestmark = [pytest.mark.service, pytest.mark.browser]
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
-
-
-@pytest.fixture(scope="module")
-def browser():  # noqa: ANN201 - playwright types are optional
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (set CHROMIUM)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def test_page_prediction_by_clicking(browser, bento_server: BentoServer,  # noqa: ANN001

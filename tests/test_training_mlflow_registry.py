@@ -26,9 +26,6 @@ from tests.fixtures.zenml import PYTHON, REPO_ROOT, TINY_GATES, ZenmlEnv
 
 pytestmark = pytest.mark.pipeline
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 SHOTS = REPO_ROOT / ("docs/img" if os.environ.get("ACCIDENTS_DOCS_SCREENSHOTS") == "1" else "test-artifacts")
 
 
@@ -88,23 +85,9 @@ def _screenshot(page: Any, name: str) -> bytes:
     return png
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Any:
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (Debian chromium; set CHROMIUM)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 @pytest.mark.browser
 def test_zenml_dashboard_click_path(trained_zenml_env: ZenmlEnv, mlflow_run: dict[str, Any],
-                                    chromium: Any) -> None:
+                                    browser: Any) -> None:
     """docs/dashboard.md's click path: no survey, Projects -> default -> training -> the run's
     DAG; the MLflow registry's run link opens the same run. Cost: one dashboard start."""
     env = trained_zenml_env
@@ -113,7 +96,7 @@ def test_zenml_dashboard_click_path(trained_zenml_env: ZenmlEnv, mlflow_run: dic
     url = f"http://127.0.0.1:{port}"
     assert url in started.stdout, started.stdout
     try:
-        page = chromium.new_page(viewport={"width": 1400, "height": 900})
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(url, wait_until="load", timeout=90_000)
         page.get_by_text("Welcome back").first.wait_for(timeout=90_000)  # the overview, not the survey
         assert "survey" not in page.url
@@ -145,7 +128,7 @@ def test_zenml_dashboard_click_path(trained_zenml_env: ZenmlEnv, mlflow_run: dic
 
 @pytest.mark.browser
 def test_mlflow_ui_shows_versions_and_the_production_alias(trained_zenml_env: ZenmlEnv,
-                                                           mlflow_run: dict[str, Any], chromium: Any) -> None:
+                                                           mlflow_run: dict[str, Any], browser: Any) -> None:
     """The registered model page lists the mirrored versions, the one holding ZenML's
     production stage marked ``@ production``; its version page carries the run link and the
     data years. Cost: one `mlflow ui` start."""
@@ -167,7 +150,7 @@ def test_mlflow_ui_shows_versions_and_the_production_alias(trained_zenml_env: Ze
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_http(url + "/health", proc, log)
-        page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url + "/#/models/road_accident_severity", timeout=90_000)
         page.get_by_role("heading", name="road_accident_severity").first.wait_for(timeout=90_000)
         close = page.get_by_role("button", name=re.compile("close", re.I))
