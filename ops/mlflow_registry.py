@@ -199,10 +199,15 @@ def mirror_stage_holders(tracking_uri: str, experiment: str, years: list[int], m
 
 def _holder_result(version: Any, stage: str, model_kind: str) -> dict[str, Any]:
     """What mirror_version needs about an older version, from its ZenML metadata."""
+    from zenml.client import Client
+
     from ops import registry
 
-    runs = dict(version.pipeline_run_ids or {})
-    run_name, run_id = next(iter(runs.items()), ("?", "?"))
+    # the first run linked to the version (ModelVersionResponse.pipeline_run_ids is deprecated)
+    links = Client().list_model_version_pipeline_run_links(model_version_id=version.id, size=1,
+                                                           sort_by="asc:created")
+    run = links.items[0].pipeline_run if links.items else None
+    run_name, run_id = (run.name, run.id) if run is not None else ("?", "?")
     data = (dict(version.run_metadata or {}).get("data_summary") or {})
     source = str(data.get("source", "?"))
     return {"model_version": version.number, "model_name": MODEL_NAME, "stage": stage,

@@ -141,6 +141,7 @@ def test_mlflow_ui_shows_versions_and_the_production_alias(trained_zenml_env: Ze
         "print(json.dumps({'version': p.version, 'zenml': p.tags['zenml.model_version'],"
         " 'run_id': p.tags['zenml.run_id'], 'n': n}))")
     assert found["zenml"] == "1" and found["n"] >= 2, found  # v1 (local profile) holds production
+    assert found["run_id"] == env.trained["run_id"], found  # mirrored later, linked to its own run
     port = free_port()
     log = env.root / "mlflow-ui.log"
     with log.open("w") as out:
