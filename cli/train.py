@@ -86,7 +86,7 @@ def collect_result(run: Any, config: Config, source: str, folder: Path, seconds:
     from zenml.client import Client
 
     from accidents.constants import META_METRICS, META_PROMOTION, META_THRESHOLD, MODEL_NAME
-    from accidents.data.source import holds_synthetic_files
+    from accidents.data.source import is_synthetic
     from ops.runner import run_status
 
     version = run.model_version
@@ -106,7 +106,7 @@ def collect_result(run: Any, config: Config, source: str, folder: Path, seconds:
         "metrics": meta.get(META_METRICS, {}), "validation_metrics": meta.get("validation_metrics", {}),
         "threshold": meta.get(META_THRESHOLD),
         "data_source": source, "data_folder": str(folder),
-        "synthetic": source == "synthetic" or holds_synthetic_files(config.data, folder),
+        "synthetic": is_synthetic(config.data, source, folder),
         "model_kind": config.model.kind, "target": config.target, "seconds": round(seconds, 1),
     }
 

@@ -211,7 +211,10 @@ def _holder_result(version: Any, stage: str, model_kind: str) -> dict[str, Any]:
     data = (dict(version.run_metadata or {}).get("data_summary") or {})
     source = str(data.get("source", "?"))
     return {"model_version": version.number, "model_name": MODEL_NAME, "stage": stage,
-            "run_name": run_name, "run_id": str(run_id), "synthetic": source == "synthetic",
+            "run_name": run_name, "run_id": str(run_id),
+            # as the ingest step recorded it (a retrain's folder of links to synthetic files is
+            # `dir` yet synthetic); metadata older than that record: its source decides
+            "synthetic": bool(data.get("synthetic", source == "synthetic")),
             "data_source": source, "model_kind": model_kind,
             "metrics": registry.metrics(version), "threshold": None}
 

@@ -9,7 +9,7 @@ from zenml import log_metadata, step
 
 from accidents.config import DataConfig
 from accidents.data.schema import TABLES
-from accidents.data.source import ResolvedData, materialise
+from accidents.data.source import ResolvedData, is_synthetic, materialise
 from steps._common import json_safe, timed
 
 
@@ -30,8 +30,9 @@ def ingest_data(data: DataConfig, resolved: ResolvedData, fingerprint: str) -> t
         tables = load_years(folder, data.years, tolerance=data.tolerance,
                             validity_tolerance=data.validity_tolerance)
     report = tables.report.to_dict()
+    synthetic = is_synthetic(data, source, folder)
     meta.update({
-        "source": source, "synthetic": source == "synthetic", "folder": str(folder),
+        "source": source, "synthetic": synthetic, "folder": str(folder),
         "years": list(data.years), "fingerprint": fingerprint,
         "rows": {t: int(len(getattr(tables, t))) for t in TABLES},
         "dropped": report.get("dropped", {}), "replaced_values": sum(report.get("replaced", {}).values()),
@@ -39,6 +40,6 @@ def ingest_data(data: DataConfig, resolved: ResolvedData, fingerprint: str) -> t
     log_metadata(metadata={"ingest": json_safe(meta)})
     # The load report artifact; its copy on the model version is logged by the promote step
     # (inside data_summary, see steps/features.py), which is never cached.
-    report = {**report, "source": source, "synthetic": source == "synthetic", "folder": str(folder),
+    report = {**report, "source": source, "synthetic": synthetic, "folder": str(folder),
               "summary": tables.report.summary()}
     return (tables.caracteristiques, tables.lieux, tables.vehicules, tables.usagers, json_safe(report))

@@ -87,6 +87,13 @@ def holds_synthetic_files(cfg: DataConfig, folder: Path) -> bool:
                for path in folder.rglob("*.csv*"))
 
 
+def is_synthetic(cfg: DataConfig, source: str, folder: Path) -> bool:
+    """The one rule for announcing a run's data as synthetic: generated for it, or a folder
+    holding (links to) files of the synthetic cache. The ingest step records it and every
+    report, tag and banner reads that record or this rule."""
+    return source == "synthetic" or holds_synthetic_files(cfg, folder)
+
+
 def resolve_source(cfg: DataConfig) -> tuple[str, Path]:
     """(source actually used, folder with the files) for a data section, without loading.
 
