@@ -59,6 +59,7 @@ from accidents.serving.request_limits import (
     forbid_unknown_fields,
     max_body_mb,
 )
+from accidents.serving.request_timeout import replace_bentoml_timeout, request_timeout_s
 from accidents.serving.schema import (
     MAX_COLUMN_ROWS,
     RoadUser,
@@ -97,6 +98,7 @@ class BentoArgs(BaseModel):
 
 
 ARGS = bentoml.use_arguments(BentoArgs)
+replace_bentoml_timeout()  # BentoML's own leaves a timer per request alive for the whole timeout
 MAX_BODY_MB = max_body_mb(ARGS.max_body_mb)
 JSON = ContentType("application/json")  # a fixed media type spares BentoML a schema walk per response
 
@@ -320,7 +322,7 @@ ui_app = Starlette(routes=[
 @bentoml.service(
     name=BENTO_SERVICE_NAME,
     workers=int(os.environ.get("ACCIDENTS_WORKERS", "2")),
-    traffic={"timeout": 60},
+    traffic={"timeout": request_timeout_s()},  # run by our RequestTimeoutMiddleware (replace_bentoml_timeout)
     logging={"access": {"enabled": os.environ.get("ACCIDENTS_ACCESS_LOG", "0") == "1"}},
     metrics={"enabled": os.environ.get(METRICS_ENV, "1") == "1", "namespace": "accidents"},
     tracing=tracing_config(),

@@ -180,7 +180,7 @@ def _case_plan() -> list[tuple[str, int, int]]:
     return plan
 
 
-def _measure(peers: list[Peer], work: Path, seconds: int) -> list[dict[str, Any]]:
+def _measure(peers: list[Peer], work: Path, seconds: int, only: list[str] | None = None) -> list[dict[str, Any]]:
     """Every case on every peer that has it, peers interleaved per case; load recorded per figure."""
     from tests.fixtures.serving import run_wrk
 
@@ -189,6 +189,8 @@ def _measure(peers: list[Peer], work: Path, seconds: int) -> list[dict[str, Any]
         run_wrk(peer.url, path, bodies, work, connections=8, seconds=2, headers=peer.headers)
     results = []
     for case, conc, rows in _case_plan():
+        if only and case not in only:
+            continue
         for peer in peers:
             if case not in peer.routes:
                 continue
@@ -207,8 +209,13 @@ def _measure(peers: list[Peer], work: Path, seconds: int) -> list[dict[str, Any]
     return results
 
 
-def _profile(peer: Peer, work: Path, seconds: int, out_dir: Path) -> dict[str, Any]:
-    """py-spy on the busiest Bento worker while wrk sends single rows at c=32: where the time goes."""
+def _profile(peer: Peer, work: Path, seconds: int, out_dir: Path, case: str = "single c=32") -> dict[str, Any]:
+    """py-spy on the busiest Bento worker while wrk sends ``case``'s requests: where the time goes.
+
+    Samples are taken with ``--gil`` (only while the worker holds the GIL) for single rows,
+    where idle waits would otherwise dominate, and without it for batches, whose model call
+    runs in XGBoost's C code with the GIL released.
+    """
     import shutil
     import threading
 
@@ -220,9 +227,13 @@ def _profile(peer: Peer, work: Path, seconds: int, out_dir: Path) -> dict[str, A
     if not Path(pyspy).exists():
         print("  (py-spy not installed: `pip install py-spy`; profile skipped)")
         return {}
-    path, bodies = peer.routes["single c=32"]
+    if case not in peer.routes:
+        raise SystemExit(f"error: --profile-case {case!r} is not one of {', '.join(peer.routes)}")
+    path, bodies = peer.routes[case]
+    connections = next(conc for name, conc, _ in _case_plan() if name == case)
     load = threading.Thread(target=run_wrk, args=(peer.url, path, bodies, work),
-                            kwargs={"connections": 32, "seconds": seconds + 4, "headers": peer.headers})
+                            kwargs={"connections": connections, "seconds": seconds + 4, "headers": peer.headers,
+                                    "timeout": "30s"})
     load.start()
     time.sleep(2)
     workers = [p for p in psutil.Process(peer.pid).children(recursive=True)
@@ -232,9 +243,10 @@ def _profile(peer: Peer, work: Path, seconds: int, out_dir: Path) -> dict[str, A
     time.sleep(1)
     worker = max(workers, key=lambda p: p.cpu_percent(None))
     out_dir.mkdir(parents=True, exist_ok=True)
-    raw = out_dir / "serving-profile.txt"
+    raw = out_dir / f"serving-profile-{case.replace(' ', '_').replace('=', '')}.txt"
+    gil = ["--gil"] if case.startswith("single") else []
     spy = subprocess.run([pyspy, "record", "--pid", str(worker.pid), "--duration", str(seconds), "--rate", "200",
-                          "--format", "raw", "--output", str(raw), "--nonblocking", "--gil"],
+                          "--format", "raw", "--output", str(raw), "--nonblocking", *gil],
                          capture_output=True, text=True, check=False)
     load.join()
     if not raw.exists():
@@ -288,7 +300,7 @@ def _summarise_profile(raw: Path) -> dict[str, Any]:
             counts[area] = counts.get(area, 0) + int(n)
     total = sum(counts.values())
     shares = {area: round(100 * c / total, 1) for area, c in sorted(counts.items(), key=lambda kv: -kv[1])}
-    print(f"  profile of one Bento worker at c=32 ({total} samples, share per area):")
+    print(f"  profile of one Bento worker, {raw.stem} ({total} samples, share per area):")
     for area, share in shares.items():
         print(f"    {share:5.1f} %  {area}")
     return {"samples": total, "share_percent": shares, "raw": str(raw)}
@@ -301,7 +313,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="workers of the plain and MLflow servers")
     parser.add_argument("--skip-peers", action="store_true", help="measure the Bento only")
     parser.add_argument("--profile", type=int, default=0, metavar="SECONDS",
-                        help="also profile a Bento worker with py-spy for SECONDS at c=32")
+                        help="also profile a Bento worker with py-spy for SECONDS (case: --profile-case)")
+    parser.add_argument("--profile-case", default="single c=32", metavar="CASE",
+                        help="the case sent while profiling, e.g. 'columns 1000 c=2' (default 'single c=32')")
+    parser.add_argument("--only", action="append", default=[], metavar="CASE",
+                        help="measure only these cases (repeatable; default: all)")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME:ENV=VALUE[,ENV=VALUE]",
                         help="also serve the Bento with these environment settings, as peer 'bento-NAME' "
                              "(e.g. 'before:ACCIDENTS_TRACING=1,ACCIDENTS_PREDICTION_LOG_LINGER_MS=0'): "
@@ -388,8 +404,9 @@ def main(argv: list[str] | None = None) -> int:
             if bento:
                 _check(peer, cols_case, expected_batch, lambda b: b["probability"])
         print("answers of every server equal the pipeline's predict_proba (|diff| <= 1e-6)", flush=True)
-        results = _measure(peers, work, args.seconds)
-        profile = _profile(peers[0], work, args.profile, args.out.parent) if args.profile else {}
+        results = _measure(peers, work, args.seconds, args.only)
+        profile = (_profile(peers[0], work, args.profile, args.out.parent, args.profile_case)
+                   if args.profile else {})
     finally:
         for peer in peers:
             peer.stop()
@@ -410,6 +427,11 @@ def _report(report: dict[str, Any]) -> None:
     plain = next((s for s in servers if s.startswith("plain")), None)
     mlflow = next((s for s in servers if s.startswith("mlflow")), None)
     rows_case, cols_case = f"rows {BATCH_ROWS} c={BATCH_CONCURRENCY}", f"columns {BATCH_ROWS} c={BATCH_CONCURRENCY}"
+    needed = [("bento", "single c=32"), ("bento", "single c=1"), ("bento", cols_case)]
+    if any(key not in got for key in needed):  # --only: no targets, the figures above are the result
+        print("(some cases not measured: targets and ratios not computed)")
+        report["targets"], report["ratios"] = {}, {}
+        return
     b32, b1, bcols = got[("bento", "single c=32")], got[("bento", "single c=1")], got[("bento", cols_case)]
     targets: dict[str, bool] = {
         "single rows c=32 >= 1,000 req/s": b32["rps"] >= 1000,

@@ -2,14 +2,16 @@
 fields (400), client errors logged at INFO without a traceback (issue 14 item 2, issue 10).
 
 One server of the session's Bento with one worker (so the worker is the process whose peak
-RSS is measured) and a 4 MB limit from ``ACCIDENTS_MAX_BODY_MB`` (the override path; the
-16 MB default is checked on the shared server and against the largest legal batch).
+RSS is measured), a 4 MB limit from ``ACCIDENTS_MAX_BODY_MB`` (the override path; the
+16 MB default is checked on the shared server and against the largest legal batch) and a
+5 s request timeout from ``ACCIDENTS_REQUEST_TIMEOUT_S``.
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -26,6 +28,7 @@ from tests.fixtures.serving import (
 )
 
 LIMIT_MB = 4
+TIMEOUT_S = 5
 #: A worker that read a 200 MB body would grow by ~200 MB (more, parsed); one that refused
 #: it while streaming grows by at most the limit plus buffers.
 BODY_MB = 200
@@ -58,7 +61,8 @@ def limited_server(serving_bento: ExportedBento,
                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[BentoServer]:
     server = start_server(serving_bento.bento_tag, serving_bento.home,
                           tmp_path_factory.mktemp("limits"),
-                          extra_env={"ACCIDENTS_WORKERS": "1", "ACCIDENTS_MAX_BODY_MB": str(LIMIT_MB)})
+                          extra_env={"ACCIDENTS_WORKERS": "1", "ACCIDENTS_MAX_BODY_MB": str(LIMIT_MB),
+                                     "ACCIDENTS_REQUEST_TIMEOUT_S": str(TIMEOUT_S)})
     try:
         yield server
     finally:
@@ -193,3 +197,26 @@ def test_a_second_server_of_the_same_store_leaves_the_first_ones_metrics_countin
                               headers=server.headers, timeout=60)
             assert resp.status_code == 200, resp.text
         assert request_count(server.url, "/predict", "200") == before + 3, server.url
+
+
+@pytest.mark.service
+def test_a_request_not_answered_within_the_timeout_is_504(limited_server: BentoServer,
+                                                          serving_bento: ExportedBento) -> None:
+    """A client that stops half-way through its body: the worker answers 504 at the timeout.
+
+    The message is the service's own middleware's (accidents/serving/request_timeout.py):
+    BentoML builds it in place of its timeout middleware, with the configured timeout.
+    """
+    body = json.dumps({"road_users": frame_to_records(serving_bento.users.head(3))}).encode()
+
+    def stalled() -> Iterator[bytes]:
+        yield body[: len(body) // 2]
+        time.sleep(TIMEOUT_S + 2)
+        yield body[len(body) // 2:]
+
+    started = time.monotonic()
+    status, answer = _raw_post(limited_server, "/predict", [f"Content-Length: {len(body)}"], stalled())
+    assert status == 504, answer
+    assert answer == {"error": f"not able to process the request to /predict in {TIMEOUT_S} seconds"}
+    assert time.monotonic() - started >= TIMEOUT_S
+    assert httpx.get(limited_server.url + "/readyz", timeout=10).status_code == 200
