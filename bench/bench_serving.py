@@ -3,6 +3,8 @@
     .venv/bin/python bench/bench_serving.py                    # ~3 min on 2 cores
     .venv/bin/python bench/bench_serving.py --seconds 10       # longer runs, less noise
     .venv/bin/python bench/bench_serving.py --profile 10       # + py-spy on a Bento worker at c=32
+    .venv/bin/python bench/bench_serving.py --skip-peers --only "columns 1000 c=2" \
+        --profile 10 --profile-case "columns 1000 c=2"         # where a batch request's time goes
 
 What it does, in one run on this machine:
 1. trains the product's model (accidents.learning.model.build_model("xgboost"), default parameters)
@@ -18,11 +20,17 @@ What it does, in one run on this machine:
    loopback) case by case, the servers interleaved within each case so that the machine's
    load (shared cores) hits the peers alike: single-row requests at concurrency 1, 8 and 32,
    batches of 1,000 rows at concurrency 2 (rows for every server in its own format; the
-   Bento's columnar route too), and the cost of explanations on the Bento;
-4. prints a table with the 1-minute load average beside every figure, the targets of
-   issue 13 and the ratios to the peers, and writes outputs/bench/serving.json: per server
-   and case ``rps``, ``p50_ms``, ``p99_ms``, ``rows_per_s``, ``errors``, ``loadavg``, plus the
-   load average before and after the run.
+   Bento's columnar route too; each batch case ``--batch-runs`` times, best kept, because a
+   server's two connections sometimes both land on one of its workers), and the cost of
+   explanations on the Bento; beside wrk's figures, the machine's busy CPU time per request;
+4. measures the HTTP floor (bench/floor_service.py: BentoML's server stack answering the
+   columnar body with no work) and the Bento's own work per request in process
+   (bench/bench_scoring_inprocess.py), and from them the ceiling of the columnar route with
+   BentoML's HTTP layer on this machine;
+5. prints a table with the 1-minute load average beside every figure, the targets of
+   issue 13, the ratios to the peers and the ceiling, and writes outputs/bench/serving.json:
+   per server and case ``rps``, ``p50_ms``, ``p99_ms``, ``rows_per_s``, ``errors``,
+   ``cpu_ms_per_request``, ``loadavg``, plus the load average before and after the run.
 
 Load generator and servers share the machine's cores, as the issue's targets assume.
 """
@@ -87,6 +95,15 @@ def _start_plain(model_file: Path, port: int, workers: int, log: Path) -> subpro
            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
            "--log-level", "warning", "--no-access-log"]
     return _start(cmd, env, log, f"http://127.0.0.1:{port}/healthz", "plain server")
+
+
+def _start_floor(port: int, work: Path) -> subprocess.Popen:
+    """bench/floor_service.py under ``bentoml serve``: BentoML's server stack, no work."""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "BENTOML_HOME": str(work / "bentoml-floor"),
+           "PROMETHEUS_MULTIPROC_DIR": str(work / "floor-metrics")}
+    cmd = [str(Path(sys.executable).parent / "bentoml"), "serve", "bench.floor_service:HttpFloor",
+           "--host", "127.0.0.1", "--port", str(port)]
+    return _start(cmd, env, work / "floor.log", f"http://127.0.0.1:{port}/readyz", "HTTP floor service")
 
 
 def _save_mlflow_model(model: Any, sample: Any, path: Path) -> Path:
@@ -180,32 +197,67 @@ def _case_plan() -> list[tuple[str, int, int]]:
     return plan
 
 
-def _measure(peers: list[Peer], work: Path, seconds: int, only: list[str] | None = None) -> list[dict[str, Any]]:
-    """Every case on every peer that has it, peers interleaved per case; load recorded per figure."""
+def _busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (every core, every process: wrk too)."""
+    import psutil
+
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+
+def _measure(peers: list[Peer], work: Path, seconds: int, only: list[str] | None = None,
+             batch_runs: int = 1) -> list[dict[str, Any]]:
+    """Every case on every peer that has it, peers interleaved per case; load recorded per figure.
+
+    Besides wrk's figures, each row has ``cpu_ms_per_request``: the machine's busy CPU time
+    during the run (all cores, all processes, wrk included) per answered request; on a quiet
+    machine, what one request costs the machine. 1,000-row cases run ``batch_runs`` times per
+    peer (interleaved) and keep the best, so a peer whose connections landed on one worker
+    in one run is not judged on it.
+    """
     from tests.fixtures.serving import run_wrk
 
     for peer in peers:  # warm-up (imports, first model calls, connection pools)
-        path, bodies = peer.routes["single c=1"]
+        path, bodies = next(iter(peer.routes.values())) if "single c=1" not in peer.routes else peer.routes["single c=1"]
         run_wrk(peer.url, path, bodies, work, connections=8, seconds=2, headers=peer.headers)
     results = []
     for case, conc, rows in _case_plan():
         if only and case not in only:
             continue
-        for peer in peers:
-            if case not in peer.routes:
-                continue
-            path, bodies = peer.routes[case]
-            load = os.getloadavg()[0]
-            res = run_wrk(peer.url, path, bodies, work, connections=conc, seconds=seconds, headers=peer.headers,
-                          timeout="30s" if rows > 1 else "10s")
-            row = {"server": peer.name, "case": case, "path": path, "connections": conc, "rows_per_request": rows,
-                   "rps": res["rps"], "p50_ms": res["p50_ms"], "p99_ms": res["p99_ms"],
-                   "rows_per_s": res["rps"] * rows, "errors": res["errors"], "requests": res["requests"],
-                   "loadavg": round(load, 2)}
+        runs = batch_runs if rows == BATCH_ROWS else 1
+        best: dict[str, dict[str, Any]] = {}
+        errors: dict[str, int] = {}
+        for attempt in range(runs):
+            for peer in peers:
+                if case not in peer.routes:
+                    continue
+                path, bodies = peer.routes[case]
+                load = os.getloadavg()[0]
+                busy = _busy_seconds()
+                res = run_wrk(peer.url, path, bodies, work, connections=conc, seconds=seconds,
+                              headers=peer.headers, timeout="30s" if rows > 1 else "10s")
+                cpu_ms = (_busy_seconds() - busy) * 1000 / max(res["requests"], 1)
+                row = {"server": peer.name, "case": case, "path": path, "connections": conc,
+                       "rows_per_request": rows, "rps": res["rps"], "p50_ms": res["p50_ms"],
+                       "p99_ms": res["p99_ms"], "rows_per_s": res["rps"] * rows, "errors": res["errors"],
+                       "requests": res["requests"], "cpu_ms_per_request": round(cpu_ms, 2),
+                       "loadavg": round(load, 2)}
+                if runs > 1:
+                    print(f"    ({peer.name} {case} run {attempt + 1}/{runs}: {row['rows_per_s']:9.0f} rows/s, "
+                          f"{cpu_ms:.1f} ms CPU/request, load {load:.1f})", flush=True)
+                kept = best.get(peer.name)
+                row["runs_rows_per_s"] = [*(kept["runs_rows_per_s"] if kept else []), round(row["rows_per_s"])]
+                errors[peer.name] = errors.get(peer.name, 0) + res["errors"]
+                if kept is None or row["rps"] > kept["rps"]:
+                    best[peer.name] = row
+                else:
+                    kept["runs_rows_per_s"] = row["runs_rows_per_s"]
+        for row in best.values():
+            row["errors"] = errors[row["server"]]  # every run's errors count, not only the kept run's
             results.append(row)
-            print(f"  {peer.name:<10} {case:<24} {row['rps']:8.0f} req/s {row['rows_per_s']:9.0f} rows/s  "
+            print(f"  {row['server']:<10} {case:<24} {row['rps']:8.0f} req/s {row['rows_per_s']:9.0f} rows/s  "
                   f"p50 {row['p50_ms']:7.1f} ms  p99 {row['p99_ms']:7.1f} ms  errors {row['errors']}  "
-                  f"load {load:.1f}", flush=True)
+                  f"CPU {row['cpu_ms_per_request']:6.2f} ms/req  load {row['loadavg']:.1f}", flush=True)
     return results
 
 
@@ -322,6 +374,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="also serve the Bento with these environment settings, as peer 'bento-NAME' "
                              "(e.g. 'before:ACCIDENTS_TRACING=1,ACCIDENTS_PREDICTION_LOG_LINGER_MS=0'): "
                              "what a setting buys, measured in the same run")
+    parser.add_argument("--batch-runs", type=int, default=3, metavar="N",
+                        help="runs of each 1,000-row case per server, the best kept (default 3): a "
+                             "server's 2 connections sometimes land on one of its workers")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs" / "bench" / "serving.json")
     args = parser.parse_args(argv)
 
@@ -382,6 +437,10 @@ def main(argv: list[str] | None = None) -> int:
             peers.append(Peer(f"bento-{name}", server.url, {
                 **{c: ("/predict", singles) for c in singles_cases}, rows_case: ("/predict_batch", rows),
                 cols_case: ("/predict_columns", columns)}, server.stop, server.proc.pid))
+        port = free_port()
+        proc = _start_floor(port, work)
+        peers.append(Peer("floor", f"http://127.0.0.1:{port}", {cols_case: ("/floor/predict_columns", columns)},
+                          lambda p=proc: _stop(p), proc.pid))
         if not args.skip_peers:
             port = free_port()
             proc = _start_plain(model_file, port, args.workers, work / "plain.log")
@@ -397,6 +456,8 @@ def main(argv: list[str] | None = None) -> int:
         readers = {"bento": lambda b: [a["probability"] for a in b],
                    "plain": lambda b: b["probability"], "mlflow": lambda b: [p[1] for p in b["predictions"]]}
         for peer in peers:
+            if peer.name == "floor":  # canned answers: nothing to check
+                continue
             read = readers[peer.name.split("-")[0]]
             bento = peer.name.startswith("bento")
             _check(peer, "single c=1", expected_one, read)
@@ -404,15 +465,19 @@ def main(argv: list[str] | None = None) -> int:
             if bento:
                 _check(peer, cols_case, expected_batch, lambda b: b["probability"])
         print("answers of every server equal the pipeline's predict_proba (|diff| <= 1e-6)", flush=True)
-        results = _measure(peers, work, args.seconds, args.only)
+        results = _measure(peers, work, args.seconds, args.only, args.batch_runs)
         profile = (_profile(peers[0], work, args.profile, args.out.parent, args.profile_case)
                    if args.profile else {})
     finally:
         for peer in peers:
             peer.stop()
+    from bench.bench_scoring_inprocess import columnar_costs
+
+    in_process = columnar_costs(model, batch_frames[0])
     report = {"date": started.isoformat(timespec="seconds"), "command": " ".join(["bench/bench_serving.py", *(argv or sys.argv[1:])]),
               "cpus": os.cpu_count(), "seconds_per_case": args.seconds, "loadavg_start": load_start,
-              "loadavg_end": os.getloadavg(), "results": results, "profile": profile}
+              "loadavg_end": os.getloadavg(), "results": results, "profile": profile,
+              "in_process_ms": in_process}
     _report(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=str))
@@ -421,7 +486,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _report(report: dict[str, Any]) -> None:
-    """Targets of issue 13 and the ratios to the peers, from this run's figures."""
+    """Targets of issue 13, the ratios to the peers and the batch route's ceiling, from this run's figures."""
+    from bench.bench_scoring_inprocess import COMBINED
+
     got = {(r["server"], r["case"]): r for r in report["results"]}
     servers = list(dict.fromkeys(r["server"] for r in report["results"]))
     plain = next((s for s in servers if s.startswith("plain")), None)
@@ -433,7 +500,7 @@ def _report(report: dict[str, Any]) -> None:
         report["targets"], report["ratios"] = {}, {}
         return
     b32, b1, bcols = got[("bento", "single c=32")], got[("bento", "single c=1")], got[("bento", cols_case)]
-    targets: dict[str, bool] = {
+    targets: dict[str, bool | None] = {
         "single rows c=32 >= 1,000 req/s": b32["rps"] >= 1000,
         "single rows c=32 p99 <= 100 ms": b32["p99_ms"] <= 100,
         "zero errors (every server, every case)": all(r["errors"] == 0 for r in report["results"]),
@@ -450,8 +517,37 @@ def _report(report: dict[str, Any]) -> None:
         ratios[f"batch rows/s bento columns/{mlflow}"] = bcols["rows_per_s"] / got[(mlflow, rows_case)]["rows_per_s"]
         ratios[f"c=32 p99 bento/{mlflow}"] = b32["p99_ms"] / m32["p99_ms"]
         targets[f">= 10x {mlflow} req/s at c=32"] = ratios[f"c=32 req/s bento/{mlflow}"] >= 10
-        targets[f">= 3x {mlflow} rows/s on {BATCH_ROWS}-row batches"] = ratios[f"batch rows/s bento columns/{mlflow}"] >= 3
+        m_batch = got[(mlflow, rows_case)]
+        cores_busy = m_batch["cpu_ms_per_request"] * m_batch["rps"] / 1000
+        # A peer whose two connections stayed on one of its workers in every run used one core:
+        # a ratio against that figure would flatter the Bento, so the target is not judged on it.
+        targets[f">= 3x {mlflow} rows/s on {BATCH_ROWS}-row batches"] = (
+            ratios[f"batch rows/s bento columns/{mlflow}"] >= 3 if cores_busy >= 1.5 else None)
+        ratios[f"cores busy during {mlflow}'s best batch run"] = cores_busy
         targets[f"c=32 p99 <= 0.15x {mlflow}'s"] = ratios[f"c=32 p99 bento/{mlflow}"] <= 0.15
+    floor = got.get(("floor", cols_case))
+    in_process = report.get("in_process_ms") or {}
+    if floor and mlflow and COMBINED in in_process:
+        # The cheapest a Bento request can be: what the server stack costs the machine with no
+        # work behind the route, plus the Bento's own work measured in process on one core.
+        cores = report["cpus"] or 1
+        least = floor["cpu_ms_per_request"] + in_process[COMBINED]
+        ceiling = cores * 1000 / least * BATCH_ROWS
+        mlflow_rows = got[(mlflow, rows_case)]["rows_per_s"]
+        report["ceiling"] = {"floor_cpu_ms_per_request": floor["cpu_ms_per_request"],
+                             "floor_rows_per_s": floor["rows_per_s"],
+                             "bento_own_work_ms": in_process[COMBINED], "least_cpu_ms_per_request": least,
+                             "ceiling_rows_per_s": round(ceiling), "ceiling_x_mlflow": round(ceiling / mlflow_rows, 2),
+                             "bento_cpu_ms_per_request": bcols["cpu_ms_per_request"]}
+        print(f"\nceiling of the columnar batch route with BentoML's HTTP layer ({cores} cores):\n"
+              f"  HTTP floor (bench/floor_service.py, no work): {floor['rows_per_s']:,.0f} rows/s, "
+              f"{floor['cpu_ms_per_request']:.2f} ms of machine CPU per request (wrk included)\n"
+              f"  the Bento's own work in process (parse + validate + score, one core): {in_process[COMBINED]:.2f} ms\n"
+              f"  => at best {least:.2f} ms per request: {ceiling:,.0f} rows/s = x{ceiling / mlflow_rows:.2f} "
+              f"{mlflow}'s {mlflow_rows:,.0f} rows/s (target x3: {'reachable' if ceiling >= 3 * mlflow_rows else 'OUT OF REACH'})\n"
+              f"  measured: the Bento spends {bcols['cpu_ms_per_request']:.2f} ms per request, "
+              f"{bcols['cpu_ms_per_request'] - least:.2f} ms above that least (prediction log, answer encoding, "
+              f"BentoML's API plumbing)")
     for variant in (s for s in servers if s.startswith("bento-")):
         for case in ("single c=1", "single c=32", cols_case):
             ratios[f"{case} rows/s bento/{variant}"] = got[("bento", case)]["rows_per_s"] / got[(variant, case)]["rows_per_s"]
@@ -465,7 +561,8 @@ def _report(report: dict[str, Any]) -> None:
     for text, value in report["ratios"].items():
         print(f"  {text}: x{value:.2f}")
     for text, ok in targets.items():
-        print(f"  target {text}: {'met' if ok else 'MISSED'}")
+        verdict = {True: "met", False: "MISSED", None: "NOT JUDGED (the peer kept one worker busy in every run: rerun)"}
+        print(f"  target {text}: {verdict[ok]}")
     print(f"load average start {report['loadavg_start']}, end {report['loadavg_end']} "
           "(other processes on the machine share the cores)")
 
