@@ -391,8 +391,7 @@ class RoadAccidentSeverity:
         severe = proba >= self.threshold
         request_id = uuid.uuid4().hex
         n = len(proba)
-        ids = list(map(f"{request_id}-{{}}".format, range(n)))
-        self.log.write(columns, proba, severe, ids, self.version)
+        self.log.write(columns, proba, severe, request_id, self.version)  # rows: '<request_id>-<i>'
         n_severe = int(severe.sum())
         self.predictions.labels(severe="true", model_version=self.version).inc(n_severe)
         self.predictions.labels(severe="false", model_version=self.version).inc(n - n_severe)

@@ -51,8 +51,7 @@ def main() -> int:
             parts = [(inputs.iloc[s:s + batch], proba[s:s + batch]) for s in range(0, len(inputs), batch)]
             started = time.perf_counter()
             for part, p in parts:
-                rid = uuid.uuid4().hex
-                writer.write(part, p, p >= 0.5, [f"{rid}-{i}" for i in range(len(part))], "3")
+                writer.write(part, p, p >= 0.5, uuid.uuid4().hex, "3")
             writer.close()  # drains the queue: every record is on disk
             elapsed = time.perf_counter() - started
             size = path.stat().st_size

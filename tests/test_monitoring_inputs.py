@@ -19,10 +19,12 @@ from tests.training_frames import fabricated_users
 
 
 def _log(path: Path, n: int) -> Path:
+    """``n`` single-row requests: ``n`` lines of one prediction each."""
     inputs = fabricated_users(max(n, 40))[list(MODEL_INPUT_COLUMNS)].head(n).reset_index(drop=True)
     writer = PredictionLogWriter(path)
     proba = np.linspace(0.05, 0.95, n)
-    writer.write(inputs, proba, proba >= 0.5, [f"r-{i}" for i in range(n)], "1")
+    for i in range(n):
+        writer.write(inputs.iloc[[i]], proba[i:i + 1], proba[i:i + 1] >= 0.5, f"r{i}", "1")
     writer.close()
     return path
 

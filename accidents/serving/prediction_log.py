@@ -1,17 +1,20 @@
-"""The service's prediction log: JSON Lines, one record per prediction (docs/CONTRACTS.md).
+"""The service's prediction log: JSON Lines, one record per answered batch (docs/CONTRACTS.md).
 
-Record: ``{"ts", "request_id", "model_version", "inputs": {MODEL_INPUT_COLUMNS},
-"probability", "severe"}``. The service appends, the monitoring pipeline reads it back as
-"current" data with ``read_prediction_log``.
+Record: ``{"ts", "request_id", "model_version", "inputs": {field: [value per row]},
+"probability": [...], "severe": [...]}``; row ``i`` of a record is the prediction
+``<request_id>-<i>`` (the id the service returned). The service appends, the monitoring
+pipeline reads it back as "current" data with ``read_prediction_log``, one row per
+prediction. Logs written before this layout (one record per prediction: scalar ``inputs``,
+``probability``, ``severe``, the prediction id as ``request_id``) are read too.
 
-Why the writer builds the lines itself: it runs inside the batch handler, so it must cost
-little per row. A batch is turned into one column list per field, the records are built by
-C-level ``map``/``zip`` into msgspec Structs (no Python bytecode per row) and encoded with
-one ``encode_lines`` call: ~1.5 ms per 1,000 rows against ~5.5 ms for
-``DataFrame.to_json`` + per-row string formatting (kept as the fallback when msgspec is not
-installed, e.g. a Bento image without it). The bytes go out with one ``write`` on a file
-opened in append mode (several worker processes may share the file; on a local filesystem
-one ``O_APPEND`` write is not interleaved with another).
+Why one record per batch, column-wise: the writer runs beside the requests in the worker,
+so its cost is taken from the answers. A 1,000-row batch is 127 KB as one record against
+545 KB as 1,000 row records (every field name repeated per row), and encoding it costs
+~0.5 ms (mostly ``tolist``) against ~1.3 ms plus ~0.3 ms more to move the larger text;
+in the server, the row records took ~27 % of a worker's time on 1,000-row batches
+(docs/serving.md, "Where the time goes"). The bytes go out with one ``write`` on a file
+opened in append mode (several worker processes share the file; on a local filesystem one
+``O_APPEND`` write is not interleaved with another).
 """
 
 from __future__ import annotations
@@ -23,10 +26,9 @@ import logging
 import os
 import queue
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import repeat
 from logging.handlers import QueueListener
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -53,43 +55,37 @@ ROTATE_WHEN = ("S", "M", "H", "D", "MIDNIGHT", *(f"W{d}" for d in range(7)))
 
 try:  # fast path; msgspec encodes NaN as null, floats shortest round-trip, like json
     import msgspec
-except ImportError:  # pragma: no cover - the pandas encoder below takes over
+except ImportError:  # pragma: no cover - the json encoder below takes over
     msgspec = None
 
+
+def _record(inputs: Inputs, probabilities: np.ndarray, severe: np.ndarray, request_id: str,
+            model_version: str, stamp: str) -> dict[str, Any]:
+    return {"ts": stamp, "request_id": request_id, "model_version": model_version,
+            "inputs": {c: np.asarray(inputs[c]).tolist() for c in MODEL_INPUT_COLUMNS},
+            "probability": np.asarray(probabilities, dtype=float).tolist(),
+            "severe": np.asarray(severe, dtype=bool).tolist()}
+
+
 if msgspec is not None:
-    _Inputs = msgspec.defstruct("Inputs", [(c, Any) for c in MODEL_INPUT_COLUMNS])
-    _Record = msgspec.defstruct("Record", [("ts", str), ("request_id", str), ("model_version", str),
-                                           ("inputs", _Inputs), ("probability", float), ("severe", bool)])
     _ENCODER = msgspec.json.Encoder()
 
-
-def encode_msgspec(inputs: Inputs, probabilities: np.ndarray, severe: np.ndarray,
-                   request_ids: Sequence[str], model_version: str, stamp: str) -> bytes:
-    """JSON Lines for a batch: one list per column, Structs built by C-level map/zip."""
-    columns = [inputs[c].tolist() for c in MODEL_INPUT_COLUMNS]
-    records = map(_Record, repeat(stamp), list(request_ids), repeat(model_version),
-                  map(_Inputs, *columns), np.asarray(probabilities, dtype=float).tolist(),
-                  np.asarray(severe, dtype=bool).tolist())
-    return _ENCODER.encode_lines(list(records))
+    def encode_msgspec(inputs: Inputs, probabilities: np.ndarray, severe: np.ndarray,
+                       request_id: str, model_version: str, stamp: str) -> bytes:
+        """One JSON line for a batch (msgspec: NaN -> null in C, no per-value Python)."""
+        return _ENCODER.encode(_record(inputs, probabilities, severe, request_id, model_version, stamp)) + b"\n"
 
 
-def encode_pandas(inputs: Inputs, probabilities: np.ndarray, severe: np.ndarray,
-                  request_ids: Sequence[str], model_version: str, stamp: str) -> bytes:
-    """The same lines with pandas' ``to_json`` for the inputs (fallback without msgspec)."""
-    head = f'{{"ts":"{stamp}","request_id":'
-    tail = f'"model_version":{json.dumps(model_version)},'
-    input_lines = pd.DataFrame({c: inputs[c] for c in MODEL_INPUT_COLUMNS}).to_json(
-        orient="records", lines=True, double_precision=15
-    ).splitlines()
-    parts = [
-        f'{head}{json.dumps(rid)},{tail}"inputs":{inp},"probability":{p!r},"severe":{"true" if s else "false"}}}\n'
-        for rid, inp, p, s in zip(request_ids, input_lines, np.asarray(probabilities, dtype=float).tolist(),
-                                  np.asarray(severe, dtype=bool).tolist(), strict=True)
-    ]
-    return "".join(parts).encode("utf-8")
+def encode_json(inputs: Inputs, probabilities: np.ndarray, severe: np.ndarray,
+                request_id: str, model_version: str, stamp: str) -> bytes:
+    """The same line with the standard library (fallback without msgspec; NaN -> null here)."""
+    record = _record(inputs, probabilities, severe, request_id, model_version, stamp)
+    for name in FLOAT_INPUTS:
+        record["inputs"][name] = [None if v != v else v for v in record["inputs"][name]]
+    return json.dumps(record, separators=(",", ":"), allow_nan=False).encode("utf-8") + b"\n"
 
 
-ENCODERS = {"pandas": encode_pandas, **({"msgspec": encode_msgspec} if msgspec is not None else {})}
+ENCODERS = {"json": encode_json, **({"msgspec": encode_msgspec} if msgspec is not None else {})}
 
 
 def default_log_path() -> Path:
@@ -102,8 +98,8 @@ def default_log_path() -> Path:
 class LogSettings:
     """Where the log goes and how it is rotated (size and time) and pruned (retention).
 
-    Why these defaults: a record is ~550 bytes (docs/serving.md, "Prediction log"), so a
-    100 MB file holds ~190k predictions; a new file starts every day at midnight UTC or at
+    Why these defaults: a prediction takes ~130 bytes in a batch of 1,000, ~500 alone
+    (docs/serving.md, "Prediction log"), so a 100 MB file holds 200k to 800k predictions; a new file starts every day at midnight UTC or at
     100 MB, whichever comes first, and the 10 newest rotated files are kept: the log never
     takes more than ~1.1 GB (11 files of at most 100 MB), gzip (``compress``) cuts that ~8x.
     """
@@ -250,23 +246,23 @@ class PredictionLogWriter:
             maxBytes=int(settings.max_mb * 1024 * 1024), utc=True, use_gzip=settings.compress,
             encoding="utf-8")
         self._handler.setFormatter(_BatchFormatter(
-            ENCODERS[encoder or ("msgspec" if "msgspec" in ENCODERS else "pandas")]))
+            ENCODERS[encoder or ("msgspec" if "msgspec" in ENCODERS else "json")]))
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._listener = _Passthrough(self._queue, self._handler, linger)
         self._listener.start()
         self._closed = False
 
     def write(self, inputs: Inputs, probabilities: np.ndarray, severe: np.ndarray,
-              request_ids: Sequence[str], model_version: str, ts: datetime | None = None) -> int:
-        """Queue one record per row of ``inputs``; returns the number of records queued."""
+              request_id: str, model_version: str, ts: datetime | None = None) -> int:
+        """Queue one record for a batch (its rows are predictions ``<request_id>-<i>``); returns the rows."""
         n = len(probabilities)
         if n == 0:
             return 0
-        if not (len(inputs[MODEL_INPUT_COLUMNS[0]]) == len(severe) == len(request_ids) == n):
-            raise ValueError("inputs, probabilities, severe and request_ids differ in length")
+        if not (len(inputs[MODEL_INPUT_COLUMNS[0]]) == len(severe) == n):
+            raise ValueError("inputs, probabilities and severe differ in length")
         stamp = (ts or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         record = logging.LogRecord("accidents.predictions", logging.INFO, "", 0, "", None, None)
-        record.batch = (inputs, probabilities, severe, request_ids, model_version, stamp)
+        record.batch = (inputs, probabilities, severe, request_id, model_version, stamp)
         self._queue.put(record)
         return n
 
@@ -301,37 +297,96 @@ def _open_binary(path: Path) -> BinaryIO:
 MAX_CORRUPT_SHARE = 0.01
 
 
-def _record_problem(line: bytes, lineno: int) -> tuple[str | None, dict | None]:
-    """(why the line is unusable, or None) and the parsed record."""
-    try:
-        rec = json.loads(line.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        return f"not UTF-8 text (byte 0x{line[exc.start]:02x} at column {exc.start + 1})", None
-    except json.JSONDecodeError as exc:
-        return f"not valid JSON ({exc.msg} at column {exc.colno})", None
-    if not isinstance(rec, dict):
-        return f"expected a JSON object, got {type(rec).__name__}", None
-    missing = [k for k in RECORD_KEYS if k not in rec]
-    if missing:
-        return f"record lacks key(s) {missing}; expected {list(RECORD_KEYS)}", None
-    row = rec["inputs"]
-    if not isinstance(row, dict):
-        return "'inputs' must be an object of model inputs", None
-    absent = [c for c in MODEL_INPUT_COLUMNS if c not in row]
-    if absent:
-        return f"'inputs' lacks column(s) {absent}", None
-    prob = rec["probability"]
+def _value_problem(col: str, value: Any) -> str | None:
+    """Why an input value cannot be a model input of ``col`` (None: it can)."""
+    if col == "hrmn" or value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or (
+            col not in FLOAT_INPUTS and value != int(value)):
+        return f"value {value!r} is not {'a number' if col in FLOAT_INPUTS else 'an integer code'}"
+    return None
+
+
+def _probability_problem(prob: Any) -> str | None:
     if isinstance(prob, bool) or not isinstance(prob, int | float) or not 0.0 <= prob <= 1.0:
-        return f"probability {prob!r} is not a number in [0, 1]", None
-    for col in MODEL_INPUT_COLUMNS:
-        value = row[col]
-        if col == "hrmn":
-            continue
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
-                                  or (col not in FLOAT_INPUTS and value != int(value))):
-            kind = "a number" if col in FLOAT_INPUTS else "an integer code"
-            return f"inputs column {col!r}: value {value!r} is not {kind}", None
-    return None, rec
+        return f"probability {prob!r} is not a number in [0, 1]"
+    return None
+
+
+class _Rows:
+    """The log's rows, column-wise, as records are read (one row per prediction)."""
+
+    def __init__(self) -> None:
+        self.inputs: dict[str, list[Any]] = {c: [] for c in MODEL_INPUT_COLUMNS}
+        self.meta: dict[str, list[Any]] = {k: [] for k in ("probability", "severe", "model_version", "ts",
+                                                           "request_id")}
+
+    def add(self, line: bytes) -> str | None:
+        """Add the line's rows; returns why the line is unusable instead (nothing added)."""
+        try:
+            rec = json.loads(line.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            return f"not UTF-8 text (byte 0x{line[exc.start]:02x} at column {exc.start + 1})"
+        except json.JSONDecodeError as exc:
+            return f"not valid JSON ({exc.msg} at column {exc.colno})"
+        if not isinstance(rec, dict):
+            return f"expected a JSON object, got {type(rec).__name__}"
+        missing = [k for k in RECORD_KEYS if k not in rec]
+        if missing:
+            return f"record lacks key(s) {missing}; expected {list(RECORD_KEYS)}"
+        inputs = rec["inputs"]
+        if not isinstance(inputs, dict):
+            return "'inputs' must be an object of model inputs"
+        absent = [c for c in MODEL_INPUT_COLUMNS if c not in inputs]
+        if absent:
+            return f"'inputs' lacks column(s) {absent}"
+        if isinstance(rec["probability"], list):
+            return self._add_batch(rec, inputs)
+        return self._add_row(rec, inputs)
+
+    def _add_row(self, rec: dict, inputs: dict) -> str | None:
+        """A record of one prediction (the layout before batch records)."""
+        problem = _probability_problem(rec["probability"])
+        for col in MODEL_INPUT_COLUMNS:
+            if problem is None and (why := _value_problem(col, inputs[col])) is not None:
+                problem = f"inputs column {col!r}: {why}"
+        if problem is not None:
+            return problem
+        for col in MODEL_INPUT_COLUMNS:
+            self.inputs[col].append(inputs[col])
+        self._add_meta([float(rec["probability"])], [bool(rec["severe"])], rec, [str(rec["request_id"])])
+        return None
+
+    def _add_batch(self, rec: dict, inputs: dict) -> str | None:
+        """A record of a batch: every list one value per row."""
+        probs, severe = rec["probability"], rec["severe"]
+        n = len(probs)
+        uneven = [(name, len(v) if isinstance(v, list) else type(v).__name__)
+                  for name, v in (("severe", severe), *((c, inputs[c]) for c in MODEL_INPUT_COLUMNS))
+                  if not isinstance(v, list) or len(v) != n]
+        if uneven:
+            name, size = uneven[0]
+            return f"batch record: {name!r} has {size} values but 'probability' has {n}"
+        for i, prob in enumerate(probs):
+            if (why := _probability_problem(prob)) is not None:
+                return f"row {i}: {why}"
+        for col in MODEL_INPUT_COLUMNS:
+            for i, value in enumerate(inputs[col]):
+                if (why := _value_problem(col, value)) is not None:
+                    return f"inputs column {col!r}, row {i}: {why}"
+        for col in MODEL_INPUT_COLUMNS:
+            self.inputs[col].extend(inputs[col])
+        rid = str(rec["request_id"])
+        self._add_meta([float(p) for p in probs], [bool(v) for v in severe], rec, [f"{rid}-{i}" for i in range(n)])
+        return None
+
+    def _add_meta(self, probs: list[float], severe: list[bool], rec: dict, ids: list[str]) -> None:
+        n = len(probs)
+        self.meta["probability"] += probs
+        self.meta["severe"] += severe
+        self.meta["model_version"] += [str(rec["model_version"])] * n
+        self.meta["ts"] += [rec["ts"]] * n
+        self.meta["request_id"] += ids
 
 
 def read_prediction_log(path: Path | str, since: datetime | None = None,
@@ -355,8 +410,7 @@ def read_prediction_log(path: Path | str, since: datetime | None = None,
         raise DataError(f"prediction log {path} does not exist (set {LOG_ENV} or serve the model first)")
     if since is not None:
         files = [f for f in files if f.stat().st_mtime >= since.timestamp()]
-    inputs: list[dict] = []
-    meta: list[tuple] = []
+    rows = _Rows()
     corrupt: list[tuple[str, str]] = []
     total, lone_cut_last = 0, False
     for file in files:
@@ -366,14 +420,10 @@ def read_prediction_log(path: Path | str, since: datetime | None = None,
                 if not line.strip():
                     continue
                 total += 1
-                problem, rec = _record_problem(line, lineno)
-                if problem is not None or rec is None:
-                    corrupt.append((f"{file}:{lineno}", problem or "unreadable"))
+                problem = rows.add(line)
+                if problem is not None:
+                    corrupt.append((f"{file}:{lineno}", problem))
                     cut_last = not line.endswith(b"\n")
-                    continue
-                inputs.append(rec["inputs"])
-                meta.append((float(rec["probability"]), bool(rec["severe"]), str(rec["model_version"]),
-                             rec["ts"], str(rec["request_id"])))
         # a write cut by a crash or still in progress: the live file's last line, no line end
         lone_cut_last = (file == files[-1] and len(corrupt) == 1 and cut_last
                          and corrupt[0][0] == f"{file}:{lineno}")
@@ -381,7 +431,7 @@ def read_prediction_log(path: Path | str, since: datetime | None = None,
         first, why = corrupt[0]
         raise DataError(f"{first}: {why} ({len(corrupt)} of {total} lines unusable, above "
                         f"the {MAX_CORRUPT_SHARE:.0%} that may be skipped)")
-    frame = pd.DataFrame(inputs, columns=list(MODEL_INPUT_COLUMNS))
+    frame = pd.DataFrame(rows.inputs, columns=list(MODEL_INPUT_COLUMNS))
     for col in MODEL_INPUT_COLUMNS:
         if col == "hrmn":
             frame[col] = frame[col].astype(str)
@@ -389,7 +439,7 @@ def read_prediction_log(path: Path | str, since: datetime | None = None,
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
         else:
             frame[col] = pd.to_numeric(frame[col]).astype("int64")  # checked per record above
-    extra = pd.DataFrame(meta, columns=["probability", "severe", "model_version", "ts", "request_id"])
+    extra = pd.DataFrame(rows.meta)
     try:
         extra["ts"] = pd.to_datetime(extra["ts"], utc=True, format="ISO8601")
     except (ValueError, TypeError) as exc:
