@@ -15,7 +15,7 @@ from accidents.data.loader import BaacTables
 from accidents.learning.features import MODEL_INPUT_COLUMNS, build_user_table
 from accidents.learning.model import build_model, fit_model
 from accidents.serving.schema import RoadUserColumns, frame_to_columns
-from accidents.serving.scoring import Scorer
+from accidents.serving.scoring import THREADS_ENV, WIDE_ROWS, Scorer, scorer_threads
 from tests.training_frames import fabricated_users
 
 TOLERANCE = 1e-6
@@ -67,6 +67,25 @@ def test_fast_path_through_columnar_validation(trained: tuple[str, object],
     batch = RoadUserColumns.model_validate(frame_to_columns(frame))
     expected = trained[1].predict_proba(frame[list(MODEL_INPUT_COLUMNS)])[:, 1]
     assert np.max(np.abs(Scorer(trained[1]).proba(batch.arrays()) - expected)) <= TOLERANCE
+
+
+@pytest.mark.parametrize("rows", [1, WIDE_ROWS - 1, WIDE_ROWS, 3 * WIDE_ROWS])
+def test_small_calls_and_large_multithreaded_calls_agree(trained: tuple[str, object],
+                                                         synthetic_user_table: pd.DataFrame, rows: int) -> None:
+    """One XGBoost thread below WIDE_ROWS rows, ``scorer_threads()`` from there: same answers."""
+    assert len(synthetic_user_table) >= rows
+    _assert_equal(trained[1], synthetic_user_table.head(rows))
+
+
+def test_scorer_threads_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    assert scorer_threads() == 2
+    monkeypatch.setenv(THREADS_ENV, "4")
+    assert scorer_threads() == 4
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv(THREADS_ENV, bad)
+        with pytest.raises(ValueError, match=rf"\$ACCIDENTS_SCORER_THREADS must be .*{bad}"):
+            scorer_threads()
 
 
 def test_unknown_classifier_falls_back_to_the_pipeline() -> None:

@@ -8,7 +8,11 @@ parts: ``learning.model.derive_matrix`` (the one definition of the derived featu
 straight on the validated columns, then the fitted classifier's own trees:
 
 - XGBoost: ``Booster.inplace_predict`` on the float matrix (what ``XGBClassifier`` calls
-  after its conversions), one thread;
+  after its conversions): one thread for small calls (single rows, coalesced requests),
+  ``$ACCIDENTS_SCORER_THREADS`` (2) from ``WIDE_ROWS`` rows on. Why: at 2 concurrent
+  1,000-row requests on 2 cores, the cores were ~1.65 busy (each worker also parses,
+  validates and answers); two threads fill the gaps: 158-180k -> 184-209k rows/s in three
+  paired runs (docs/serving.md, "Where the time goes");
 - RandomForest: each fitted tree's ``predict_proba`` summed in the forest's order, as
   ``RandomForestClassifier.predict_proba`` does after its input checks;
 - anything else: the pipeline itself on a DataFrame (correct, not lean).
@@ -19,6 +23,7 @@ real BAAC samples, for both model kinds.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +35,17 @@ from accidents.serving.fields import FIELD_SPECS
 
 #: ``derive_matrix``'s numeric sources, read from the validated columns.
 _SOURCES = ("an", "mois", "jour", "an_nais")
+#: Rows from which an XGBoost call uses ``scorer_threads()`` threads (below: one).
+WIDE_ROWS = 256
+THREADS_ENV = "ACCIDENTS_SCORER_THREADS"
+
+
+def scorer_threads() -> int:
+    """XGBoost threads for a large call: ``$ACCIDENTS_SCORER_THREADS``, else 2."""
+    raw = os.environ.get(THREADS_ENV, "").strip() or "2"
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"${THREADS_ENV} must be a whole number of threads >= 1, got {raw!r}")
+    return int(raw)
 
 
 class Scorer:
@@ -41,6 +57,7 @@ class Scorer:
         derive, classifier = steps.get("derive"), steps.get("classifier")
         self.kind = "pipeline"
         self.booster: Any = None
+        self.wide_booster: Any = None
         self.trees: list[Any] = []
         if derive is None or classifier is None:
             return
@@ -49,9 +66,13 @@ class Scorer:
         name = type(classifier).__name__
         if name == "XGBClassifier":
             self.kind = "xgboost"
-            self.booster = classifier.get_booster()
-            # One thread per call: two workers on two cores; extra threads only contend.
+            # Two handles on the same trees: one thread for small calls (a thread hand-over
+            # costs more than a few rows), more for large ones (set_param per call would not
+            # be safe with the event loop and the batch thread scoring at once).
+            self.booster = classifier.get_booster().copy()
             self.booster.set_param({"nthread": 1})
+            self.wide_booster = classifier.get_booster().copy()
+            self.wide_booster.set_param({"nthread": scorer_threads()})
             self.iteration_range = tuple(classifier._get_iteration_range(None))
             self.missing = classifier.missing
         elif name == "RandomForestClassifier":
@@ -68,8 +89,10 @@ class Scorer:
     def proba(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
         """P(severe) per row of the validated ``columns`` (one numpy array per model input)."""
         if self.kind == "xgboost":
-            return self.booster.inplace_predict(self.features(columns), iteration_range=self.iteration_range,
-                                                missing=self.missing, validate_features=False)
+            x = self.features(columns)
+            booster = self.wide_booster if len(x) >= WIDE_ROWS else self.booster
+            return booster.inplace_predict(x, iteration_range=self.iteration_range,
+                                           missing=self.missing, validate_features=False)
         if self.kind == "random_forest":
             x = np.ascontiguousarray(self.features(columns), dtype=np.float32)  # the trees' dtype
             total = np.zeros((len(x), 2), dtype=np.float64)
