@@ -56,19 +56,28 @@ def columnar_costs(model: object, sample: object) -> dict[str, tuple[float, floa
     columns = validate_columns(parsed)
     frame = columns_to_frame(parsed)
     scorer = Scorer(model)
+
+    def one_thread(cols: dict) -> object:  # the least CPU the scoring needs: no second thread
+        if scorer.kind != "xgboost":
+            return scorer.proba(cols)
+        return scorer.booster.inplace_predict(scorer.features(cols), iteration_range=scorer.iteration_range,
+                                              missing=scorer.missing, validate_features=False)
+
     cases = {
         f"json.loads of the body ({len(body) // 1024} KB)": lambda: json.loads(body),
         "validate_columns": lambda: validate_columns(parsed),
         "Scorer.features (the derived model inputs, numpy)": lambda: scorer.features(columns),
         f"Scorer.proba (lean path, {scorer.kind}; features included)": lambda: scorer.proba(columns),
         "Pipeline.predict_proba on a DataFrame (the MLflow server's call)": lambda: model.predict_proba(frame),
-        COMBINED: lambda: scorer.proba(validate_columns(json.loads(body)["columns"])),
+        "json.loads + validate_columns + Scorer.proba": lambda: scorer.proba(validate_columns(json.loads(body)["columns"])),
+        COMBINED: lambda: one_thread(validate_columns(json.loads(body)["columns"])),
     }
     return {name: _timed(call) for name, call in cases.items()}
 
 
-#: The name of the whole in-process cost of a request (parse + validate + score).
-COMBINED = "json.loads + validate_columns + Scorer.proba"
+#: The least CPU of a request's own work (parse + validate + score on one thread): the
+#: ceiling's term; the service's second scorer thread buys wall time, not CPU.
+COMBINED = "json.loads + validate_columns + scoring on one thread"
 
 
 def main() -> int:

@@ -531,7 +531,7 @@ def _report(report: dict[str, Any]) -> None:
         # The cheapest a Bento request can be: what the server stack costs the machine with no
         # work behind the route, plus the Bento's own work measured in process on one core.
         cores = report["cpus"] or 1
-        own_cpu = in_process[COMBINED][1]  # CPU of every thread: the scorer may use two
+        own_cpu = in_process[COMBINED][1]  # the least CPU of the Bento's own work (one scoring thread)
         least = floor["cpu_ms_per_request"] + own_cpu
         ceiling = cores * 1000 / least * BATCH_ROWS
         mlflow_rows = got[(mlflow, rows_case)]["rows_per_s"]
@@ -543,12 +543,12 @@ def _report(report: dict[str, Any]) -> None:
         print(f"\nceiling of the columnar batch route with BentoML's HTTP layer ({cores} cores):\n"
               f"  HTTP floor (bench/floor_service.py, no work): {floor['rows_per_s']:,.0f} rows/s, "
               f"{floor['cpu_ms_per_request']:.2f} ms of machine CPU per request (wrk included)\n"
-              f"  the Bento's own work in process (parse + validate + score), CPU of all its threads: {own_cpu:.2f} ms\n"
+              f"  the Bento's own work in process (parse + validate + score on one thread), CPU: {own_cpu:.2f} ms\n"
               f"  => at best {least:.2f} ms per request: {ceiling:,.0f} rows/s = x{ceiling / mlflow_rows:.2f} "
               f"{mlflow}'s {mlflow_rows:,.0f} rows/s (target x3: {'reachable' if ceiling >= 3 * mlflow_rows else 'OUT OF REACH'})\n"
               f"  measured: the Bento spends {bcols['cpu_ms_per_request']:.2f} ms per request, "
               f"{bcols['cpu_ms_per_request'] - least:.2f} ms above that least (prediction log, answer encoding, "
-              f"BentoML's API plumbing)")
+              f"BentoML's API plumbing, the second scoring thread's overhead)")
     for variant in (s for s in servers if s.startswith("bento-")):
         for case in ("single c=1", "single c=32", cols_case):
             ratios[f"{case} rows/s bento/{variant}"] = got[("bento", case)]["rows_per_s"] / got[(variant, case)]["rows_per_s"]
