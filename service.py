@@ -341,8 +341,8 @@ class RoadAccidentSeverity:
         self.scorer = Scorer(self.model)
         self.explainer = Explainer(self.scorer)
         self.coalescer = Coalescer(self._score)
-        # One model call at a time per worker (threads=1); extra XGBoost threads would only
-        # fight the other worker for the 2 cores. Predictions are unchanged.
+        # The pipeline (the fallback for other classifiers) runs one thread: the lean scorer
+        # chooses its own XGBoost threads per call (scoring.py). Predictions are unchanged.
         if hasattr(self.model, "named_steps") and "classifier" in self.model.named_steps:
             clf = self.model.named_steps["classifier"]
             if "n_jobs" in clf.get_params():
