@@ -90,6 +90,31 @@ def test_a_request_not_answered_in_time_gets_504_naming_the_route() -> None:
     assert json.loads(body) == {"error": "not able to process the request to /predict in 0.05 seconds"}
 
 
+def test_a_handler_stuck_in_a_thread_gets_its_504_on_time() -> None:
+    """BentoML runs sync APIs in a thread that a cancellation cannot stop: the 504 must not wait for it."""
+    import time
+
+    import anyio.to_thread
+
+    async def sync_api(scope: dict, receive: Any, send: Any) -> None:
+        await anyio.to_thread.run_sync(time.sleep, 2.0)
+        await _ok(scope, receive, send)
+
+    sent_at: list[tuple[float, dict]] = []
+
+    async def send(message: dict) -> None:
+        sent_at.append((time.monotonic(), message))
+
+    async def run() -> float:
+        begin = time.monotonic()
+        await RequestTimeoutMiddleware(sync_api, timeout=0.05)(dict(SCOPE), None, send)
+        return begin
+
+    begin = asyncio.run(run())  # returns once the abandoned thread is done (the loop's shutdown)
+    first_at, first = sent_at[0]
+    assert first["status"] == 504 and first_at - begin < 1.0  # long before the thread's 2 s
+
+
 def test_an_answer_that_has_started_is_not_cut() -> None:
     async def slow_body(scope: dict, receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})

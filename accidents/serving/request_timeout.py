@@ -8,9 +8,9 @@ objects the garbage collector walks in every full collection: measured in a work
 full collections grew from 98 to 289 ms within a minute and the p99 latency with them (26 ms
 on a fresh server, 250 ms after a minute of load; docs/serving.md, "Where the time goes").
 
-This middleware keeps BentoML's meaning (the timeout runs until the answer's first message;
-a slow download is not cut) with ``asyncio.timeout``, whose timer is cancelled as soon as the
-answer starts or the request ends. BentoML's configuration cannot turn its middleware off
+This middleware is BentoML's (the timeout runs until the answer's first message, a slow
+download is not cut, the app runs as its own task so a handler stuck in a thread still gets
+its 504 on time) with the timer cancelled as soon as the answer starts or the request ends. BentoML's configuration cannot turn its middleware off
 (``traffic.timeout`` must be a number > 0), so ``replace_bentoml_timeout`` puts this class in
 its place: BentoML builds it with the configured ``traffic.timeout`` as before.
 """
@@ -42,8 +42,10 @@ def request_timeout_s() -> float:
 class RequestTimeoutMiddleware:
     """504 ``{"error": ...}`` if the app has not begun to answer within ``timeout`` seconds.
 
-    The timed-out handler is cancelled where it awaits (a sync endpoint's thread runs to its
-    end, as under BentoML's middleware: Python threads cannot be stopped).
+    BentoML's structure, with the timer cancelled: the app runs as its own task, so the 504
+    goes out at the timeout even when the handler sits in a worker thread (BentoML runs sync
+    APIs with ``anyio.to_thread.run_sync``, which a cancellation cannot interrupt; the
+    abandoned thread runs to its end, as under BentoML's middleware).
     """
 
     def __init__(self, app: Any, timeout: float) -> None:
@@ -56,27 +58,36 @@ class RequestTimeoutMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
+        loop = asyncio.get_running_loop()
+        started = loop.create_future()  # done at the answer's first message or the app's end
+
+        async def answer(message: dict) -> None:
+            if not started.done():
+                started.set_result(None)
+            await send(message)
+
+        task = asyncio.ensure_future(self.app(scope, receive, answer))
+        task.add_done_callback(lambda _: started.done() or started.set_result(None))
+        timer = loop.call_later(self.timeout, _expire, started)
         try:
-            async with asyncio.timeout(self.timeout) as deadline:
-
-                async def answer(message: dict) -> None:
-                    nonlocal started
-                    if not started:
-                        started = True
-                        deadline.reschedule(None)  # the answer has begun: no more deadline
-                    await send(message)
-
-                await self.app(scope, receive, answer)
+            await started
         except TimeoutError:
-            if started:
-                raise
-            body = json.dumps({"error": f"not able to process the request to {scope['path']} "
-                                        f"in {self.timeout:g} seconds"}).encode()
-            await send({"type": "http.response.start", "status": 504,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
+            if task.cancel():
+                body = json.dumps({"error": f"not able to process the request to {scope['path']} "
+                                            f"in {self.timeout:g} seconds"}).encode()
+                await send({"type": "http.response.start", "status": 504,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        finally:
+            timer.cancel()  # what BentoML's middleware does not do
+        await task
+
+
+def _expire(started: asyncio.Future) -> None:
+    if not started.done():
+        started.set_exception(TimeoutError())
 
 
 def replace_bentoml_timeout() -> None:
