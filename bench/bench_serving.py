@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -268,7 +269,6 @@ def _profile(peer: Peer, work: Path, seconds: int, out_dir: Path, case: str = "s
     where idle waits would otherwise dominate, and without it for batches, whose model call
     runs in XGBoost's C code with the GIL released.
     """
-    import shutil
     import threading
 
     import psutil
@@ -377,6 +377,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-runs", type=int, default=3, metavar="N",
                         help="runs of each 1,000-row case per server, the best kept (default 3): a "
                              "server's 2 connections sometimes land on one of its workers")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the work folder (servers' logs, prediction log, stores; ~1 GB)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs" / "bench" / "serving.json")
     args = parser.parse_args(argv)
 
@@ -389,7 +391,8 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     load_start = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="bench-serving-"))
-    print(f"work dir {work}; load average {load_start}", flush=True)
+    print(f"work dir {work} ({'kept' if args.keep else 'removed at the end; --keep keeps it'}); "
+          f"load average {load_start}", flush=True)
     from accidents.data.loader import load_years
     from accidents.learning.features import build_user_table
     from accidents.learning.model import build_model, fit_model
@@ -471,6 +474,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for peer in peers:
             peer.stop()
+        if not args.keep:  # the servers' logs, the prediction log and the stores: ~1 GB a run
+            shutil.rmtree(work, ignore_errors=True)
     from bench.bench_scoring_inprocess import columnar_costs
 
     in_process = columnar_costs(model, batch_frames[0])

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"load {os.getloadavg()[0]:.1f}", flush=True)
     finally:
         server.stop()
+        shutil.rmtree(work, ignore_errors=True)  # the prediction log alone grows ~1 GB a run
     return 0
 
 
