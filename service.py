@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import gc
 import hmac
-import json
 import os
 import uuid
 from pathlib import Path
@@ -50,6 +49,7 @@ from starlette.staticfiles import StaticFiles
 from accidents.constants import BENTO_MODEL_NAME, BENTO_SERVICE_NAME, META_THRESHOLD
 from accidents.errors import UserError
 from accidents.serving import client_errors
+from accidents.serving.asgi_answers import send_json
 from accidents.serving.coalesce import Coalescer
 from accidents.serving.examples import EXAMPLES
 from accidents.serving.explain import Explainer
@@ -191,7 +191,7 @@ class ApiKeyMiddleware:
         if given and hmac.compare_digest(given, self.key):
             await self.app(scope, receive, send)
             return
-        await _send_json(send, 401, {"error": f"missing or wrong API key for {scope['path']}: send the key "
+        await send_json(send, 401, {"error": f"missing or wrong API key for {scope['path']}: send the key "
                                               f"of ${API_KEY_ENV} as header 'X-API-Key' or "
                                               "'Authorization: Bearer <key>'"},
                          ((b"www-authenticate", b'Bearer realm="accidents"'),))
@@ -215,7 +215,7 @@ class JsonOnlyMiddleware:
                     media = value.split(b";", 1)[0].strip().lower()
                     if media != b"application/json":
                         shown = value.decode("latin-1")[:80]
-                        await _send_json(send, 415, {"error": f"Content-Type {shown!r} is not supported "
+                        await send_json(send, 415, {"error": f"Content-Type {shown!r} is not supported "
                                                               f"by {scope['path']}: send application/json"})
                         return
                     break
@@ -258,12 +258,6 @@ class KeepAliveLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, closing_send)
-
-
-async def _send_json(send: Any, status: int, payload: dict, headers: tuple = ()) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), *headers]})
-    await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
 
 
 def tracing_config() -> dict[str, Any]:

@@ -219,7 +219,7 @@ def _measure(peers: list[Peer], work: Path, seconds: int, only: list[str] | None
     from tests.fixtures.serving import run_wrk
 
     for peer in peers:  # warm-up (imports, first model calls, connection pools)
-        path, bodies = next(iter(peer.routes.values())) if "single c=1" not in peer.routes else peer.routes["single c=1"]
+        path, bodies = peer.routes.get("single c=1") or next(iter(peer.routes.values()))
         run_wrk(peer.url, path, bodies, work, connections=8, seconds=2, headers=peer.headers)
     results = []
     for case, conc, rows in _case_plan():

@@ -346,12 +346,11 @@ class _Rows:
 
     def _add_row(self, rec: dict, inputs: dict) -> str | None:
         """A record of one prediction (the layout before batch records)."""
-        problem = _probability_problem(rec["probability"])
+        if (why := _probability_problem(rec["probability"])) is not None:
+            return why
         for col in MODEL_INPUT_COLUMNS:
-            if problem is None and (why := _value_problem(col, inputs[col])) is not None:
-                problem = f"inputs column {col!r}: {why}"
-        if problem is not None:
-            return problem
+            if (why := _value_problem(col, inputs[col])) is not None:
+                return f"inputs column {col!r}: {why}"
         for col in MODEL_INPUT_COLUMNS:
             self.inputs[col].append(inputs[col])
         self._add_meta([float(rec["probability"])], [bool(rec["severe"])], rec, [str(rec["request_id"])])

@@ -22,9 +22,10 @@ the way to smuggle a huge body past the row validation.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from typing import Any
+
+from accidents.serving.asgi_answers import send_json
 
 MAX_BODY_ENV = "ACCIDENTS_MAX_BODY_MB"
 DEFAULT_MAX_BODY_MB = 16.0
@@ -114,13 +115,9 @@ class BodySizeLimitMiddleware:
             await self._refuse(scope, send)
 
     async def _refuse(self, scope: dict, send: Any) -> None:
-        body = json.dumps({"error": too_large_message(scope["path"], self.max_mb),
-                           "limit_bytes": self.max_bytes}).encode()
         # close the connection: the rest of the body is never read
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"connection", b"close"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, 413, {"error": too_large_message(scope["path"], self.max_mb),
+                                    "limit_bytes": self.max_bytes}, ((b"connection", b"close"),))
 
 
 def forbid_unknown_fields(service: Any) -> None:

@@ -18,9 +18,10 @@ its place: BentoML builds it with the configured ``traffic.timeout`` as before.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from typing import Any
+
+from accidents.serving.asgi_answers import send_json
 
 TIMEOUT_ENV = "ACCIDENTS_REQUEST_TIMEOUT_S"
 #: Seconds a request may take before its answer starts (BentoML's default traffic timeout).
@@ -73,12 +74,8 @@ class RequestTimeoutMiddleware:
             await started
         except TimeoutError:
             if task.cancel():
-                body = json.dumps({"error": f"not able to process the request to {scope['path']} "
-                                            f"in {self.timeout:g} seconds"}).encode()
-                await send({"type": "http.response.start", "status": 504,
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"content-length", str(len(body)).encode())]})
-                await send({"type": "http.response.body", "body": body})
+                await send_json(send, 504, {"error": f"not able to process the request to {scope['path']} "
+                                                     f"in {self.timeout:g} seconds"})
                 return
         finally:
             timer.cancel()  # what BentoML's middleware does not do
