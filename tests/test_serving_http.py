@@ -352,3 +352,32 @@ def test_keep_alive_connections_are_recycled_so_workers_share_the_load(bento_ser
     assert all(a.status_code == 200 for a in answers)
     assert [a.headers.get("connection") for a in answers[:24]] == [None] * 24
     assert answers[24].headers.get("connection") == "close"
+
+
+def _schema_fields(spec: dict, schema: dict) -> set[str]:
+    """The property names of a (possibly $ref'd, possibly array-of) OpenAPI response schema."""
+    while "$ref" in schema or schema.get("type") == "array":
+        schema = (spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]] if "$ref" in schema
+                  else schema["items"])
+    return set(schema["properties"])
+
+
+@pytest.mark.parametrize("explain", [False, True])
+def test_answers_carry_every_field_their_schema_declares(bento_server: BentoServer,
+                                                        sample_rows: pd.DataFrame, explain: bool) -> None:
+    """The answers are encoded without a pydantic round trip (accidents/serving/fast_io.py): a
+    field with a default (``explanation``) must still be there, and nothing else."""
+    spec = httpx.get(bento_server.url + "/docs.json", timeout=30).json()
+    rows = sample_rows.head(3)
+    bodies = {"/predict": {"road_users": frame_to_records(rows), "explain": explain},
+              "/predict_batch": {"road_users": frame_to_records(rows), "explain": explain},
+              "/predict_columns": {"columns": frame_to_columns(rows), "explain": explain},
+              "/model_info": {}}
+    for path, body in bodies.items():
+        resp = _post(bento_server, path, body)
+        assert resp.status_code == 200, (path, resp.text)
+        declared = _schema_fields(spec, spec["paths"][path]["post"]["responses"]["200"]["content"]
+                                  ["application/json"]["schema"])
+        answer = resp.json()
+        for item in answer if isinstance(answer, list) else [answer]:
+            assert set(item) == declared, path
