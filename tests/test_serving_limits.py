@@ -4,7 +4,10 @@ fields (400), client errors logged at INFO without a traceback (issue 14 item 2,
 One server of the session's Bento with one worker (so the worker is the process whose peak
 RSS is measured), a 4 MB limit from ``ACCIDENTS_MAX_BODY_MB`` (the override path; the
 16 MB default is checked on the shared server and against the largest legal batch) and a
-5 s request timeout from ``ACCIDENTS_REQUEST_TIMEOUT_S``.
+5 s request timeout from ``ACCIDENTS_REQUEST_TIMEOUT_S``. The same server also runs the two
+switches that are off (or on) by default, each checked against the shared default server:
+BentoML's own JSON reading and writing (``ACCIDENTS_FAST_IO=0``) and BentoML's OpenTelemetry
+middleware (``ACCIDENTS_TRACING=1``).
 """
 
 from __future__ import annotations
@@ -18,7 +21,12 @@ import httpx
 import pytest
 
 from accidents.serving.request_limits import DEFAULT_MAX_BODY_MB, MB
-from accidents.serving.schema import FIELD_SPECS, MAX_COLUMN_ROWS, frame_to_records
+from accidents.serving.schema import (
+    FIELD_SPECS,
+    MAX_COLUMN_ROWS,
+    frame_to_columns,
+    frame_to_records,
+)
 from tests.fixtures.serving import (
     BentoServer,
     ExportedBento,
@@ -62,7 +70,8 @@ def limited_server(serving_bento: ExportedBento,
     server = start_server(serving_bento.bento_tag, serving_bento.home,
                           tmp_path_factory.mktemp("limits"),
                           extra_env={"ACCIDENTS_WORKERS": "1", "ACCIDENTS_MAX_BODY_MB": str(LIMIT_MB),
-                                     "ACCIDENTS_REQUEST_TIMEOUT_S": str(TIMEOUT_S)})
+                                     "ACCIDENTS_REQUEST_TIMEOUT_S": str(TIMEOUT_S),
+                                     "ACCIDENTS_FAST_IO": "0", "ACCIDENTS_TRACING": "1"})
     try:
         yield server
     finally:
@@ -220,3 +229,48 @@ def test_a_request_not_answered_within_the_timeout_is_504(limited_server: BentoS
     assert answer == {"error": f"not able to process the request to /predict in {TIMEOUT_S} seconds"}
     assert time.monotonic() - started >= TIMEOUT_S
     assert httpx.get(limited_server.url + "/readyz", timeout=10).status_code == 200
+
+
+@pytest.mark.service
+def test_tracing_is_off_by_default_and_on_with_its_setting(bento_server: BentoServer,
+                                                          limited_server: BentoServer,
+                                                          serving_bento: ExportedBento) -> None:
+    """BentoML names each request's OpenTelemetry span in ``X-BentoML-Request-ID``: no span, no header."""
+    body = {"road_users": frame_to_records(serving_bento.users.head(1))}
+    default = httpx.post(bento_server.url + "/predict", json=body, headers=bento_server.headers, timeout=30)
+    traced = httpx.post(limited_server.url + "/predict", json=body, timeout=30)
+    assert default.status_code == traced.status_code == 200, (default.text, traced.text)
+    assert "x-bentoml-request-id" not in default.headers, dict(default.headers)
+    assert "x-bentoml-request-id" in traced.headers, dict(traced.headers)
+
+
+@pytest.mark.service
+def test_bentomls_own_json_answers_as_the_fast_reading_does(bento_server: BentoServer,
+                                                           limited_server: BentoServer,
+                                                           serving_bento: ExportedBento) -> None:
+    """``ACCIDENTS_FAST_IO=0`` (pydantic in, BentoML's json out) vs the default (msgspec): same answers."""
+    rows = serving_bento.users.head(40)
+    for path, body in (("/predict_columns", {"columns": frame_to_columns(rows), "explain": True}),
+                       ("/predict_batch", {"road_users": frame_to_records(rows)}),
+                       ("/predict", {"road_users": frame_to_records(rows.head(5))})):
+        fast = httpx.post(bento_server.url + path, json=body, headers=bento_server.headers, timeout=60)
+        own = httpx.post(limited_server.url + path, json=body, timeout=60)
+        assert fast.status_code == own.status_code == 200, (path, fast.text, own.text)
+        a, b = fast.json(), own.json()
+        for answer in (a, b):
+            for item in answer if isinstance(answer, list) else [answer]:
+                item.pop("request_id", None)
+                item.pop("prediction_id", None)
+        assert a == b, path
+    # the same OpenAPI document: the swapped classes keep the generated models' names and fields
+    docs = [httpx.get(server.url + "/docs.json", timeout=30).json() for server in (bento_server, limited_server)]
+    assert docs[0] == docs[1]
+    # a mistake on the columnar route: the same located 400 from both readings
+    columns = frame_to_columns(rows.head(2))
+    columns["lum"] = [1, 9]
+    bad = {"columns": columns, "explian": True}
+    fast = httpx.post(bento_server.url + "/predict_columns", json=bad, headers=bento_server.headers, timeout=30)
+    own = httpx.post(limited_server.url + "/predict_columns", json=bad, timeout=30)
+    assert fast.status_code == own.status_code == 400, (fast.text, own.text)
+    assert fast.json() == own.json()
+    assert {tuple(d["loc"]) for d in fast.json()["detail"]} >= {("explian",)}, fast.json()

@@ -88,19 +88,22 @@ def decode_columns_body(body: bytes) -> tuple[RoadUserColumns, bool] | None:
 
 
 def _fast_input_class(spec: type) -> type:
-    """The API's input model, reading its body with ``decode_columns_body`` first."""
+    """The API's input model, reading its body with ``decode_columns_body`` first.
 
-    class FastColumnsInput(spec):  # type: ignore[misc, valid-type]
-        @classmethod
-        def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Any:
-            decoded = decode_columns_body(bytes(json_data)) if not kwargs else None
-            if decoded is None:
-                return super().model_validate_json(json_data, **kwargs)
-            columns, explain = decoded
-            return cls.model_construct(columns=columns, explain=explain)
+    Built with ``type`` under the generated model's own name: pydantic names the model in
+    its validation errors ("2 validation errors for Input") and its schema from the name
+    the class is created with.
+    """
 
-    FastColumnsInput.__name__ = FastColumnsInput.__qualname__ = spec.__name__
-    return FastColumnsInput
+    def model_validate_json(cls: type, json_data: str | bytes | bytearray, **kwargs: Any) -> Any:
+        decoded = decode_columns_body(bytes(json_data)) if not kwargs else None
+        if decoded is None:
+            return spec.model_validate_json.__func__(cls, json_data, **kwargs)  # type: ignore[attr-defined]
+        columns, explain = decoded
+        return cls.model_construct(columns=columns, explain=explain)  # type: ignore[attr-defined]
+
+    return type(spec.__name__, (spec,), {"__module__": spec.__module__, "__qualname__": spec.__qualname__,
+                                         "model_validate_json": classmethod(model_validate_json)})
 
 
 def encode_answer(obj: Any) -> bytes | None:
@@ -117,16 +120,14 @@ def _fast_output_class(spec: type) -> type:
     """The API's output model, encoding plain answers with msgspec (once, no model dumps)."""
     from starlette.responses import Response
 
-    class FastJsonOutput(spec):  # type: ignore[misc, valid-type]
-        @classmethod
-        async def to_http_response(cls, obj: Any, serde: Any) -> Any:
-            body = encode_answer(obj)
-            if body is None:
-                return await super().to_http_response(obj, serde)
-            return Response(content=body, media_type=cls.mime_type())
+    async def to_http_response(cls: type, obj: Any, serde: Any) -> Any:
+        body = encode_answer(obj)
+        if body is None:
+            return await spec.to_http_response.__func__(cls, obj, serde)  # type: ignore[attr-defined]
+        return Response(content=body, media_type=cls.mime_type())  # type: ignore[attr-defined]
 
-    FastJsonOutput.__name__ = FastJsonOutput.__qualname__ = spec.__name__
-    return FastJsonOutput
+    return type(spec.__name__, (spec,), {"__module__": spec.__module__, "__qualname__": spec.__qualname__,
+                                         "to_http_response": classmethod(to_http_response)})
 
 
 def install(service: Any, columns_api: str, json_apis: Iterable[str]) -> None:
