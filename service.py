@@ -380,13 +380,18 @@ class RoadAccidentSeverity:
     def _close_log(self) -> None:
         self.log.close()
 
-    def _score(self, columns: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, str]:
-        """One model call on validated columns + one log write; returns (probability, severe, request id)."""
+    def _score(self, columns: dict[str, np.ndarray],
+               raw_json: dict[str, Any] | None = None) -> tuple[np.ndarray, np.ndarray, str]:
+        """One model call on validated columns + one log write; returns (probability, severe, request id).
+
+        ``raw_json``: the request's own JSON of some columns, which the log writes as it is.
+        """
         proba = self.scorer.proba(columns)
         severe = proba >= self.threshold
         request_id = uuid.uuid4().hex
         n = len(proba)
-        self.log.write(columns, proba, severe, request_id, self.version)  # rows: '<request_id>-<i>'
+        self.log.write(columns, proba, severe, request_id, self.version,  # rows: '<request_id>-<i>'
+                       raw_inputs=raw_json)
         n_severe = int(severe.sum())
         self.predictions.labels(severe="true", model_version=self.version).inc(n_severe)
         self.predictions.labels(severe="false", model_version=self.version).inc(n - n_severe)
@@ -423,8 +428,9 @@ class RoadAccidentSeverity:
         explanations = self.explainer.explain(columns)
         return explanations if explanations is not None else [None] * len(columns["an"])
 
-    def _batch_answer(self, columns: dict[str, np.ndarray], explain: bool) -> BatchPrediction:
-        proba, severe, request_id = self._score(columns)
+    def _batch_answer(self, columns: dict[str, np.ndarray], explain: bool,
+                      raw_json: dict[str, Any] | None = None) -> BatchPrediction:
+        proba, severe, request_id = self._score(columns, raw_json)
         return BatchPrediction.model_construct(
             model_version=self.version, threshold=self.threshold, request_id=request_id,
             probability=proba.tolist(), severe=severe.tolist(),
@@ -454,7 +460,7 @@ class RoadAccidentSeverity:
         validation (errors name the field, the first offending row and its value), which
         also builds the model's input frame once.
         """
-        return self._batch_answer(columns.arrays(), explain)
+        return self._batch_answer(columns.arrays(), explain, columns.raw_json())
 
     @bentoml.api
     def model_info(self) -> ModelInfo:

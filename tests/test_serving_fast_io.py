@@ -8,6 +8,8 @@ handed back to pydantic, whose explained 400s tests/test_serving_http.py checks 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,6 +20,7 @@ from accidents.data.loader import BaacTables
 from accidents.learning.features import MODEL_INPUT_COLUMNS, build_user_table
 from accidents.serving.fast_io import decode_columns_body, encode_answer
 from accidents.serving.fields import MAX_COLUMN_ROWS
+from accidents.serving.prediction_log import PredictionLogWriter, read_prediction_log
 from accidents.serving.schema import RoadUserColumns, frame_to_columns
 
 VALID = {"an": 2023, "mois": 6, "jour": 14, "hrmn": "17:45", "catu": 1, "catv": 7,
@@ -164,3 +167,46 @@ def test_what_msgspec_cannot_encode_is_left_to_bentoml() -> None:
                                                                    severe=[]))
     assert encode_answer(nested) is None
     assert encode_answer([object()]) is None
+
+
+def _logged_frame(path: Path, arrays: dict, raw: dict | None, encoder: str) -> pd.DataFrame:
+    writer = PredictionLogWriter(path, encoder=encoder, linger=0)
+    n = len(arrays["an"])
+    proba = np.linspace(0.01, 0.99, n)
+    writer.write(arrays, proba, proba >= 0.5, "req", "7", ts=datetime(2026, 11, 30, tzinfo=UTC),
+                 raw_inputs=raw)
+    writer.close()
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 1  # one JSON line per batch
+    return read_prediction_log(path)
+
+
+@pytest.mark.parametrize("encoder", ["msgspec", "json"])
+def test_the_log_writes_the_requests_own_lists_and_reads_back_the_same_rows(
+        tmp_path: Path, synthetic_user_table: pd.DataFrame, encoder: str) -> None:
+    """A fast-read body's columns go into the log as the client wrote them (no re-encoding):
+    read back, the rows equal those logged from the validated arrays, defaults included."""
+    columns = frame_to_columns(synthetic_user_table.head(300))
+    columns.pop("lum")  # omitted: the default, from the arrays
+    columns["vma"] = None  # null column: the default, from the arrays
+    columns["nbv"] = [None, *columns["nbv"][1:]]  # a null inside a measure list
+    decoded = decode_columns_body(json.dumps({"columns": columns}, separators=(",", ":")).encode())
+    assert decoded is not None
+    batch = decoded[0]
+    raw = batch.raw_json()
+    assert raw is not None and "lum" not in raw and "vma" not in raw and "an" in raw
+    from_raw = _logged_frame(tmp_path / "raw.jsonl", batch.arrays(), raw, encoder)
+    from_arrays = _logged_frame(tmp_path / "arrays.jsonl", batch.arrays(), None, encoder)
+    pd.testing.assert_frame_equal(from_raw, from_arrays)
+    # the measure as the client wrote it (integers), where the arrays give floats (2.0)
+    nbv = '"nbv":' + json.dumps(columns["nbv"], separators=(",", ":"))
+    assert nbv in (tmp_path / "raw.jsonl").read_text()
+    assert nbv not in (tmp_path / "arrays.jsonl").read_text()
+
+
+def test_a_body_spread_over_lines_is_logged_from_the_arrays() -> None:
+    """JSON whitespace may hold newlines, which a JSON Lines record cannot: no raw text then."""
+    columns = {name: [value] for name, value in VALID.items()}
+    decoded = decode_columns_body(json.dumps({"columns": columns}, indent=2).encode())
+    assert decoded is not None and decoded[0].raw_json() is None
+    decoded = decode_columns_body(json.dumps({"columns": columns}).replace(", ", ",\r").encode())
+    assert decoded is not None and decoded[0].raw_json() is None

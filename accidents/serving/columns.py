@@ -165,6 +165,9 @@ class _ColumnsBase(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     _arrays: dict[str, np.ndarray] | None = PrivateAttr(default=None)
+    #: Read by fast_io: each given column's own JSON text (``msgspec.Raw``) for the
+    #: prediction log, which writes it as it is (``PredictionLogWriter.write(raw_inputs=)``).
+    _raw_json: dict[str, Any] | None = PrivateAttr(default=None)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -178,6 +181,10 @@ class _ColumnsBase(BaseModel):
         if self._arrays is None:  # constructed without validation (model_construct)
             self._arrays = validate_columns({name: getattr(self, name) for name in MODEL_INPUT_COLUMNS})
         return self._arrays
+
+    def raw_json(self) -> dict[str, Any] | None:
+        """The given columns' own JSON text, when the body was read by fast_io (else None)."""
+        return self._raw_json
 
     def frame(self) -> pd.DataFrame:
         """The validated inputs as the model's input frame (what the saved Pipeline takes)."""

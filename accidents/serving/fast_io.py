@@ -71,7 +71,15 @@ class _ColumnsBody(msgspec.Struct, forbid_unknown_fields=True):
     explain: bool = False
 
 
+class _RawColumnsBody(msgspec.Struct):
+    """The same body with every column kept as its own JSON text (a slice, no parsing)."""
+
+    columns: dict[str, msgspec.Raw]
+    explain: Any = None
+
+
 _DECODER = msgspec.json.Decoder(_ColumnsBody)
+_RAW_DECODER = msgspec.json.Decoder(_RawColumnsBody)
 _ENCODER = msgspec.json.Encoder()
 
 
@@ -94,6 +102,9 @@ def decode_columns_body(body: bytes) -> tuple[RoadUserColumns, bool] | None:
         return None
     batch = RoadUserColumns.model_construct()
     batch._arrays = arrays
+    if b"\n" not in body and b"\r" not in body:  # a list's JSON text may go into the log's single line
+        given = _RAW_DECODER.decode(body).columns
+        batch._raw_json = {name: text for name, text in given.items() if getattr(cols, name) is not None}
     return batch, parsed.explain
 
 

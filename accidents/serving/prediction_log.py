@@ -59,10 +59,18 @@ except ImportError:  # pragma: no cover - the json encoder below takes over
     msgspec = None
 
 
+def _logged(values: Any) -> Any:
+    """A column as the record holds it: the request's own JSON text when given (``msgspec.Raw``,
+    written as it is), else the values as a list."""
+    if msgspec is not None and isinstance(values, msgspec.Raw):
+        return values
+    return np.asarray(values).tolist()
+
+
 def _record(inputs: Inputs, probabilities: np.ndarray, severe: np.ndarray, request_id: str,
             model_version: str, stamp: str) -> dict[str, Any]:
     return {"ts": stamp, "request_id": request_id, "model_version": model_version,
-            "inputs": {c: np.asarray(inputs[c]).tolist() for c in MODEL_INPUT_COLUMNS},
+            "inputs": {c: _logged(inputs[c]) for c in MODEL_INPUT_COLUMNS},
             "probability": np.asarray(probabilities, dtype=float).tolist(),
             "severe": np.asarray(severe, dtype=bool).tolist()}
 
@@ -80,6 +88,9 @@ def encode_json(inputs: Inputs, probabilities: np.ndarray, severe: np.ndarray,
                 request_id: str, model_version: str, stamp: str) -> bytes:
     """The same line with the standard library (fallback without msgspec; NaN -> null here)."""
     record = _record(inputs, probabilities, severe, request_id, model_version, stamp)
+    for name, values in record["inputs"].items():
+        if msgspec is not None and isinstance(values, msgspec.Raw):
+            record["inputs"][name] = json.loads(bytes(values))
     for name in FLOAT_INPUTS:
         record["inputs"][name] = [None if v != v else v for v in record["inputs"][name]]
     return json.dumps(record, separators=(",", ":"), allow_nan=False).encode("utf-8") + b"\n"
@@ -253,13 +264,21 @@ class PredictionLogWriter:
         self._closed = False
 
     def write(self, inputs: Inputs, probabilities: np.ndarray, severe: np.ndarray,
-              request_id: str, model_version: str, ts: datetime | None = None) -> int:
-        """Queue one record for a batch (its rows are predictions ``<request_id>-<i>``); returns the rows."""
+              request_id: str, model_version: str, ts: datetime | None = None,
+              raw_inputs: Mapping[str, Any] | None = None) -> int:
+        """Queue one record for a batch (its rows are predictions ``<request_id>-<i>``); returns the rows.
+
+        ``raw_inputs``: for some columns, the request's own JSON list (``msgspec.Raw``, single
+        line, values as validated into ``inputs``), written as it is instead of re-encoding
+        ``inputs``: on a 1,000-row columnar request that is most of the log's encoding work.
+        """
         n = len(probabilities)
         if n == 0:
             return 0
         if not (len(inputs[MODEL_INPUT_COLUMNS[0]]) == len(severe) == n):
             raise ValueError("inputs, probabilities and severe differ in length")
+        if raw_inputs:
+            inputs = {c: raw_inputs[c] if c in raw_inputs else inputs[c] for c in MODEL_INPUT_COLUMNS}
         stamp = (ts or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         record = logging.LogRecord("accidents.predictions", logging.INFO, "", 0, "", None, None)
         record.batch = (inputs, probabilities, severe, request_id, model_version, stamp)
