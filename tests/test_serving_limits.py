@@ -262,6 +262,14 @@ def test_bentomls_own_json_answers_as_the_fast_reading_does(bento_server: BentoS
                 item.pop("request_id", None)
                 item.pop("prediction_id", None)
         assert a == b, path
+    # /model_info: the same answer but for what the two servers were given differently
+    infos = [httpx.post(server.url + "/model_info", json={}, headers=server.headers, timeout=30).json()
+             for server in (bento_server, limited_server)]
+    for info in infos:
+        info.pop("limits")
+        info.pop("prediction_log")
+        info["prediction_log_rotation"].pop("path")
+    assert infos[0] == infos[1]
     # the same OpenAPI document: the swapped classes keep the generated models' names and fields
     docs = [httpx.get(server.url + "/docs.json", timeout=30).json() for server in (bento_server, limited_server)]
     assert docs[0] == docs[1]
