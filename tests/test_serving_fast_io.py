@@ -18,10 +18,16 @@ from pydantic import BaseModel, ValidationError
 
 from accidents.data.loader import BaacTables
 from accidents.learning.features import MODEL_INPUT_COLUMNS, build_user_table
-from accidents.serving.fast_io import decode_columns_body, encode_answer
+from accidents.serving.fast_io import (
+    decode_columns_body,
+    decode_rows_body,
+    encode_answer,
+    rows_decoder,
+)
 from accidents.serving.fields import MAX_COLUMN_ROWS
 from accidents.serving.prediction_log import PredictionLogWriter, read_prediction_log
-from accidents.serving.schema import RoadUserColumns, frame_to_columns
+from accidents.serving.rows import rows_to_columns
+from accidents.serving.schema import RoadUser, RoadUserColumns, frame_to_columns, frame_to_records
 
 VALID = {"an": 2023, "mois": 6, "jour": 14, "hrmn": "17:45", "catu": 1, "catv": 7,
          "n_vehicles": 2, "n_users": 3}
@@ -210,3 +216,53 @@ def test_a_body_spread_over_lines_is_logged_from_the_arrays() -> None:
     assert decoded is not None and decoded[0].raw_json() is None
     decoded = decode_columns_body(json.dumps({"columns": columns}).replace(", ", ",\r").encode())
     assert decoded is not None and decoded[0].raw_json() is None
+
+
+ROWS_DECODER = rows_decoder(MAX_COLUMN_ROWS)
+
+
+def _assert_rows_fast_equals_pydantic(records: list[dict]) -> None:
+    decoded = decode_rows_body(json.dumps({"road_users": records}).encode(), ROWS_DECODER)
+    assert decoded is not None, "a valid body must take the fast path"
+    expected = rows_to_columns([RoadUser.model_validate(r) for r in records])
+    _assert_same_arrays(rows_to_columns(decoded[0]), expected)
+
+
+def test_fast_row_reading_equals_pydantic_on_the_synthetic_user_table(synthetic_user_table: pd.DataFrame) -> None:
+    _assert_rows_fast_equals_pydantic(frame_to_records(synthetic_user_table.head(2000)))
+
+
+@pytest.mark.real_data
+def test_fast_row_reading_equals_pydantic_on_the_real_samples(all_sample_tables: BaacTables) -> None:
+    users, _ = build_user_table(all_sample_tables)
+    _assert_rows_fast_equals_pydantic(frame_to_records(users))
+
+
+def test_fast_row_reading_fills_the_omitted_fields_as_pydantic_does() -> None:
+    _assert_rows_fast_equals_pydantic([VALID, {**VALID, "vma": 50, "nbv": None, "lum": 5}])
+
+
+ROW_MISTAKES = {
+    "unknown code": {"lum": 9},
+    "unknown field": {"secu": 1},
+    "time with a trailing newline": {"hrmn": "17:45\n"},
+    "not a date": {"mois": 4, "jour": 31},
+    "born after the accident": {"an_nais": 2024},
+    "a pedestrian and no pedestrian": {"catu": 3},
+    "null code": {"lum": None},
+    "lax spelling": {"an": "2023"},
+}
+
+
+@pytest.mark.parametrize("change", ROW_MISTAKES.values(), ids=list(ROW_MISTAKES))
+def test_rows_pydantic_must_judge_are_left_to_it(change: dict) -> None:
+    body = {"road_users": [VALID, {**VALID, **change}]}
+    assert decode_rows_body(json.dumps(body).encode(), ROWS_DECODER) is None
+
+
+def test_row_counts_and_the_envelope_are_checked() -> None:
+    assert decode_rows_body(b'{"road_users": []}', ROWS_DECODER) is None
+    assert decode_rows_body(json.dumps({"road_users": [VALID] * 3}).encode(), rows_decoder(2)) is None
+    assert decode_rows_body(json.dumps({"road_users": [VALID], "road_user": 1}).encode(), ROWS_DECODER) is None
+    decoded = decode_rows_body(json.dumps({"road_users": [VALID] * 2, "explain": True}).encode(), rows_decoder(2))
+    assert decoded is not None and decoded[1] is True and len(decoded[0]) == 2
