@@ -24,7 +24,9 @@ Performance choices (docs/serving.md, "Where the time goes"; figures in docs/ben
 every route turns validated input into numpy columns and scores them with the lean scorer
 (accidents/serving/scoring.py: the saved pipeline's deriver function and fitted trees, no
 DataFrame), logs a batch with one vectorised write; the columnar route never creates
-per-row Python objects (pydantic-core parses the lists, numpy checks the rules).
+per-row Python objects (msgspec parses the lists, numpy checks the rules), and the batch
+routes' bodies and every JSON answer go through msgspec rather than BentoML's pydantic/json
+round trips (accidents/serving/fast_io.py; ``ACCIDENTS_FAST_IO=0`` restores BentoML's).
 """
 
 from __future__ import annotations
@@ -456,9 +458,10 @@ class RoadAccidentSeverity:
     ) -> Annotated[BatchPrediction, JSON]:
         """The batch path without per-row objects: same rules and answer as /predict_batch.
 
-        The lists are parsed by pydantic-core and checked with numpy during request
-        validation (errors name the field, the first offending row and its value), which
-        also builds the model's input frame once.
+        The lists are parsed by msgspec and checked with numpy while the request is read
+        (accidents/serving/fast_io.py; a body it does not take as it stands goes to
+        pydantic-core, whose errors name the field, the first offending row and its value),
+        which also builds the model's inputs once.
         """
         return self._batch_answer(columns.arrays(), explain, columns.raw_json())
 
