@@ -28,9 +28,9 @@ from accidents.serving.fields import MAX_COLUMN_ROWS
 from accidents.serving.prediction_log import PredictionLogWriter, read_prediction_log
 from accidents.serving.rows import rows_to_columns
 from accidents.serving.schema import RoadUser, RoadUserColumns, frame_to_columns, frame_to_records
+from tests.fixtures.serving import MINIMAL_ROAD_USER
 
-VALID = {"an": 2023, "mois": 6, "jour": 14, "hrmn": "17:45", "catu": 1, "catv": 7,
-         "n_vehicles": 2, "n_users": 3}
+VALID = MINIMAL_ROAD_USER
 
 
 def _pydantic_arrays(columns: dict) -> dict[str, np.ndarray]:

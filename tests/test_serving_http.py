@@ -18,6 +18,7 @@ from accidents.serving.prediction_log import read_prediction_log
 from accidents.serving.schema import FIELD_SPECS, frame_to_columns, frame_to_records
 from tests.fixtures.serving import (
     BENTOML,
+    MINIMAL_ROAD_USER,
     BentoServer,
     ExportedBento,
     bento_env,
@@ -133,8 +134,7 @@ def _as_typed(value: object) -> object:
     return value.item() if hasattr(value, "item") else value
 
 
-VALID = {"an": 2023, "mois": 6, "jour": 14, "hrmn": "17:45", "catu": 1, "catv": 7,
-         "n_vehicles": 2, "n_users": 3}
+VALID = MINIMAL_ROAD_USER
 
 BAD_INPUTS = [
     ("unknown code", {**VALID, "lum": 9}, "lum", "allowed: -1 = Not recorded, 1 = Full daylight"),

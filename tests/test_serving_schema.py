@@ -17,9 +17,9 @@ from accidents.serving.schema import (
     frame_to_records,
     rows_to_frame,
 )
+from tests.fixtures.serving import MINIMAL_ROAD_USER
 
-VALID = {"an": 2023, "mois": 6, "jour": 14, "hrmn": "17:45", "catu": 1, "catv": 7,
-         "n_vehicles": 2, "n_users": 3}
+VALID = MINIMAL_ROAD_USER
 
 
 def test_every_model_input_is_a_documented_field() -> None:

@@ -19,12 +19,12 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
+from tests.fixtures.serving import MINIMAL_ROAD_USER
 from tests.fixtures.stack import PROMETHEUS, start_prometheus
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DASHBOARD = REPO_ROOT / "deploy" / "grafana" / "dashboards" / "accidents-serving.json"
-ROAD_USER = {"an": 2023, "mois": 6, "jour": 14, "hrmn": "17:45", "catu": 1, "catv": 7,
-             "n_vehicles": 2, "n_users": 3}
+ROAD_USER = MINIMAL_ROAD_USER
 PREDICT_COUNT = 'sum(accidents_request_total{endpoint="/predict"})'
 
 pytestmark = [
