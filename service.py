@@ -195,9 +195,9 @@ class ApiKeyMiddleware:
             await self.app(scope, receive, send)
             return
         await send_json(send, 401, {"error": f"missing or wrong API key for {scope['path']}: send the key "
-                                              f"of ${API_KEY_ENV} as header 'X-API-Key' or "
-                                              "'Authorization: Bearer <key>'"},
-                         ((b"www-authenticate", b'Bearer realm="accidents"'),))
+                                             f"of ${API_KEY_ENV} as header 'X-API-Key' or "
+                                             "'Authorization: Bearer <key>'"},
+                        ((b"www-authenticate", b'Bearer realm="accidents"'),))
 
 
 class JsonOnlyMiddleware:
@@ -219,7 +219,7 @@ class JsonOnlyMiddleware:
                     if media != b"application/json":
                         shown = value.decode("latin-1")[:80]
                         await send_json(send, 415, {"error": f"Content-Type {shown!r} is not supported "
-                                                              f"by {scope['path']}: send application/json"})
+                                                             f"by {scope['path']}: send application/json"})
                         return
                     break
         await self.app(scope, receive, send)

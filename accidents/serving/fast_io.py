@@ -53,11 +53,15 @@ def _times_match(values: Sequence[str]) -> bool:
     return joined.count("\n") == len(values) and _HRMN_LINES.fullmatch(joined) is not None
 
 
+def _item_type(kind: str) -> Any:
+    """The msgspec type of one value of a field (a column's item, a row's field): as strict
+    as JSON allows; the ``hrmn`` pattern is ``_times_match``'s, once per batch."""
+    return int | None if kind == "measure" else str if kind == "hrmn" else int
+
+
 def _column_type(kind: str, required: bool) -> tuple[Any, Any]:
     """The msgspec type of one column and its default (msgspec.NODEFAULT: required)."""
-    item: Any = int | None if kind == "measure" else int
-    if kind == "hrmn":
-        item = str  # the pattern: _times_match, once per batch
+    item = _item_type(kind)
     if required:
         return Annotated[list[item], msgspec.Meta(min_length=1, max_length=MAX_COLUMN_ROWS)], msgspec.NODEFAULT
     return Annotated[list[item], msgspec.Meta(max_length=MAX_COLUMN_ROWS)] | None, None
@@ -115,8 +119,7 @@ def decode_columns_body(body: bytes) -> tuple[RoadUserColumns, bool] | None:
 
 def _row_field(name: str) -> tuple[str, Any, Any]:
     spec = FIELD_SPECS[name]
-    typ: Any = int | None if spec.kind == "measure" else str if spec.kind == "hrmn" else int
-    return name, typ, msgspec.NODEFAULT if spec.required else spec.default
+    return name, _item_type(spec.kind), msgspec.NODEFAULT if spec.required else spec.default
 
 
 _Row = msgspec.defstruct("Row", [_row_field(name) for name in FIELD_SPECS],

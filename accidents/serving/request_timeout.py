@@ -10,9 +10,10 @@ on a fresh server, 250 ms after a minute of load; docs/serving.md, "Where the ti
 
 This middleware is BentoML's (the timeout runs until the answer's first message, a slow
 download is not cut, the app runs as its own task so a handler stuck in a thread still gets
-its 504 on time) with the timer cancelled as soon as the answer starts or the request ends. BentoML's configuration cannot turn its middleware off
-(``traffic.timeout`` must be a number > 0), so ``replace_bentoml_timeout`` puts this class in
-its place: BentoML builds it with the configured ``traffic.timeout`` as before.
+its 504 on time) with the timer cancelled as soon as the answer starts or the request ends.
+BentoML's configuration cannot turn its middleware off (``traffic.timeout`` must be a number
+> 0), so ``replace_bentoml_timeout`` puts this class in its place: BentoML builds it with the
+configured ``traffic.timeout`` as before.
 """
 
 from __future__ import annotations
