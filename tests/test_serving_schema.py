@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
 
 from accidents.data import schema
 from accidents.learning.features import MODEL_INPUT_COLUMNS
+from accidents.serving.columns import _column_errors, _valid_int_block
 from accidents.serving.schema import (
     FIELD_SPECS,
     RoadUser,
@@ -93,6 +95,28 @@ def test_columnar_frame_equals_the_row_frame() -> None:
     leap = RoadUserColumns.model_validate({k: [v] for k, v in {**VALID, "an": 2024, "mois": 2, "jour": 29}.items()})
     assert leap.frame().loc[0, "jour"] == 29  # 29 February exists in leap years on both paths
     RoadUser.model_validate({**VALID, "an": 2024, "mois": 2, "jour": 29})
+
+
+def test_the_integer_block_check_allows_exactly_what_each_field_allows() -> None:
+    """validate_columns checks all integer columns as one block and falls back to the
+    per-field check (which names the offender) when any value fails: the block must let
+    through exactly the values the per-field check lets through, at every boundary."""
+    int_fields = [name for name, spec in FIELD_SPECS.items() if spec.kind not in ("measure", "hrmn")]
+    assert len(int_fields) > 30
+    for name in int_fields:
+        spec = FIELD_SPECS[name]
+        low, high = ((min(spec.codes), max(spec.codes)) if spec.codes
+                     else (int(spec.valid_range[0]), int(spec.valid_range[1])))
+        extremes = [v for v in (-(2**63), 2**63 - 1, 2**63 - 1 + low, low - 2**63) if -(2**63) <= v < 2**63]
+        for value in [*range(low - 2, high + 3), *extremes]:
+            per_field = _column_errors(spec, [value], np.array([value], dtype=np.int64)) is None
+            block = _valid_int_block([name], {name: [value]}) is not None
+            assert block == per_field, (name, value)
+    assert _valid_int_block(["an"], {"an": [2**63]}) is None  # beyond int64: the per-field message
+    valid = {name: [VALID.get(name, FIELD_SPECS[name].default)] * 3 for name in int_fields}
+    block = _valid_int_block(int_fields, valid)
+    assert block is not None and block.shape == (len(int_fields), 3)
+    assert _valid_int_block(int_fields, {**valid, "catu": [1, 9, 1]}) is None
 
 
 @pytest.mark.parametrize(("row", "field", "text"), ROW_ERRORS)

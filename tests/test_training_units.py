@@ -11,7 +11,16 @@ from accidents.config import load_config
 from accidents.errors import ConfigError, DataError
 from accidents.learning import evaluation as ev
 from accidents.learning.features import MODEL_INPUT_COLUMNS
-from accidents.learning.model import build_model, fit_model, parse_hour, predict_proba, weekday
+from accidents.learning.model import (
+    _colon_hours,
+    _hour_of,
+    build_model,
+    fit_model,
+    hours_of,
+    parse_hour,
+    predict_proba,
+    weekday,
+)
 from accidents.learning.promotion import (
     STAGE_NONE,
     STAGE_PRODUCTION,
@@ -94,6 +103,21 @@ def test_derived_fields() -> None:
     assert hours.tolist()[:4] == [8.0, 23.0, 17.0, 0.0] and hours.iloc[4:].isna().all()
     days = weekday(pd.Series([2023, 2023, 2023]), pd.Series([1, 2, -1]), pd.Series([2, 30, 1]))
     assert days.iloc[0] == 0.0 and days.iloc[1:].isna().all()  # 2 Jan 2023 was a Monday
+
+
+def test_vectorised_hours_equal_the_per_value_reading() -> None:
+    """hours_of takes a numpy path for "H:MM"/"HH:MM" texts: same hours as _hour_of, on every
+    such text (hours 0-99, minutes 00-99), and every other shape left to _hour_of."""
+    colon = [f"{h}:{m:02d}" for h in range(10) for m in range(100)]
+    colon += [f"{h:02d}:{m:02d}" for h in range(100) for m in range(100)]
+    assert _colon_hours(colon) is not None  # the fast path is really taken
+    assert np.array_equal(hours_of(np.array(colon, dtype=object)),
+                          np.array([_hour_of(v) for v in colon]), equal_nan=True)
+    odd = ["8:30\x00", "08:30 ", " 8:30", "830", "8:3", "123:45", "12:345", "1:234", "\u0663:30", "8.30"]
+    for value in [*odd, None, np.nan]:
+        mixed = np.array(["08:15", value], dtype=object)
+        assert _colon_hours(mixed) is None, value
+        assert np.array_equal(hours_of(mixed), [8.0, _hour_of(value)], equal_nan=True), value
 
 
 def test_model_learns_planted_signal_and_serves_raw_strings(users: pd.DataFrame) -> None:

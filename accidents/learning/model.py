@@ -125,8 +125,43 @@ def weekday(an: pd.Series, mois: pd.Series, jour: pd.Series) -> pd.Series:
 _NUMERIC_SOURCES = ("an", "mois", "jour", "an_nais")
 
 
+#: Code points of "0" and ":" in a fixed-width unicode array.
+_ZERO, _COLON = ord("0"), ord(":")
+
+
+def _colon_hours(values: Any) -> np.ndarray | None:
+    """``_hour_of`` of every value, vectorised, if all are "H:MM"/"HH:MM" texts of ASCII
+    digits (what the service validates, and the 2019+ files write); else None.
+
+    Why: ``_hour_of`` per value costs ~0.28 ms per 1,000 rows on every served batch, this
+    ~0.03 ms. Anything else (digits without a colon, spaces, None, NaN, other digits) is
+    left to ``_hour_of``: this only takes the shapes whose hour it computes the same way.
+    """
+    try:
+        joined = "".join(values)  # every value a str (else TypeError)
+    except TypeError:
+        return None
+    if "\x00" in joined:  # numpy drops trailing NULs, _hour_of keeps them
+        return None
+    text = np.array(values, dtype="U6")  # 6 wide: a 6th character means "too long"
+    if text.ndim != 1:
+        return None
+    chars = text.view(np.uint32).reshape(len(text), 6).astype(np.int64) - _ZERO
+    digit = (chars >= 0) & (chars <= 9)
+    short = (chars[:, 1] == _COLON - _ZERO) & digit[:, 0] & digit[:, 2] & digit[:, 3] & (chars[:, 4] == -_ZERO)
+    long = (chars[:, 2] == _COLON - _ZERO) & digit[:, 0] & digit[:, 1] & digit[:, 3] & digit[:, 4] \
+        & (chars[:, 5] == -_ZERO)
+    if not (short | long).all():
+        return None
+    hour = np.where(short, chars[:, 0], chars[:, 0] * 10 + chars[:, 1])
+    return np.where(hour <= 23, hour, np.nan).astype(np.float64)
+
+
 def hours_of(values: Any) -> np.ndarray:
     """Hour of each ``hrmn`` text in a sequence or object array (NaN when unparsable)."""
+    hours = _colon_hours(values)
+    if hours is not None:
+        return hours
     return np.fromiter(map(_hour_of, values), dtype=np.float64, count=len(values))
 
 

@@ -98,6 +98,57 @@ _CODE_TABLES: dict[str, tuple[int, np.ndarray]] = {
 }
 
 
+def _allowed_tables() -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every integer field's allowed values in one table, for ``_valid_int_block``.
+
+    Returns (field -> its index, lowest allowed value, table size, offset of the field's
+    part in the table, the table): a coded field's part is its code table, a ranged field's
+    part is all True over ``low..high``, so one lookup checks codes and ranges alike.
+    """
+    parts: list[np.ndarray] = []
+    index: dict[str, int] = {}
+    lows: list[int] = []
+    for name, spec in FIELD_SPECS.items():
+        if spec.kind in ("measure", "hrmn"):
+            continue
+        if spec.codes:
+            low, part = _CODE_TABLES[name]
+        else:
+            assert spec.valid_range is not None, name
+            low, high = (int(v) for v in spec.valid_range)
+            part = np.ones(high - low + 1, dtype=bool)
+        index[name] = len(lows)
+        lows.append(low)
+        parts.append(part)
+    sizes = np.array([len(part) for part in parts], dtype=np.uint64)
+    offsets = np.cumsum([0] + [len(part) for part in parts[:-1]]).astype(np.int64)
+    return index, np.array(lows, dtype=np.int64), sizes, offsets, np.concatenate(parts)
+
+
+_INT_INDEX, _INT_LOW, _INT_SIZE, _INT_OFFSET, _INT_ALLOWED = _allowed_tables()
+
+
+def _valid_int_block(names: Sequence[str], given: Mapping[str, Sequence[Any]]) -> np.ndarray | None:
+    """The given integer columns as one (field, row) int64 block, if every value is allowed.
+
+    Why: checking ~35 columns one by one costs ~35 x 6 numpy calls of fixed cost (~0.4 ms
+    per 1,000-row request); one block checks them all in ~8 calls. None when any value is
+    not allowed (or not an int64): the per-field path then names the first offender of
+    each field, so errors read exactly as before.
+    """
+    try:
+        block = np.array([given[name] for name in names], dtype=np.int64)
+    except (OverflowError, TypeError, ValueError):
+        return None
+    if block.ndim != 2:
+        return None
+    fields = np.fromiter((_INT_INDEX[name] for name in names), dtype=np.intp, count=len(names))
+    pos = block - _INT_LOW[fields, None]  # wraps for values near the int64 bounds: never inside
+    inside = pos.view(np.uint64) < _INT_SIZE[fields, None]  # negative positions wrap to huge
+    allowed = _INT_ALLOWED[np.where(inside, pos + _INT_OFFSET[fields, None], 0)]
+    return block if (inside & allowed).all() else None
+
+
 def validate_columns(columns: Mapping[str, Sequence[Any] | None]) -> dict[str, np.ndarray]:
     """Columnar input (one list per field) -> one numpy array per model input, or a ValidationError.
 
@@ -121,7 +172,13 @@ def validate_columns(columns: Mapping[str, Sequence[Any] | None]) -> dict[str, n
             error_detail(("an",), n, f"an: {n} rows; send 1 to {MAX_COLUMN_ROWS:,} road users per request")])
     data: dict[str, np.ndarray] = {}
     errors: list[InitErrorDetails] = []
+    int_names = [name for name in given if name in _INT_INDEX]
+    block = _valid_int_block(int_names, given) if int_names else None
+    if block is not None:
+        data.update(zip(int_names, block, strict=True))
     for name, spec in FIELD_SPECS.items():
+        if name in data:  # a checked row of the integer block
+            continue
         values = given.get(name)
         if values is None:
             data[name] = (np.full(n, np.nan) if spec.kind == "measure"

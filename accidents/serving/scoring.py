@@ -83,7 +83,7 @@ class Scorer:
     def features(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
         """The classifier's input matrix (``DERIVED`` + kept raw fields) from validated columns."""
         sources = {name: np.asarray(columns[name], dtype=np.float64) for name in _SOURCES}
-        kept = [np.asarray(columns[name], dtype=np.float64) for name in self.kept]
+        kept = [columns[name] for name in self.kept]  # cast to float as derive_matrix copies them
         return derive_matrix(hours_of(columns["hrmn"]), sources, kept)
 
     def proba(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
