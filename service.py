@@ -55,6 +55,7 @@ from accidents.serving.asgi_answers import send_json
 from accidents.serving.coalesce import Coalescer
 from accidents.serving.examples import EXAMPLES
 from accidents.serving.explain import Explainer
+from accidents.serving.keep_alive import KeepAliveLimitMiddleware
 from accidents.serving.prediction_log import DEFAULT_LINGER_MS, LogSettings, PredictionLogWriter
 from accidents.serving.request_limits import (
     BodySizeLimitMiddleware,
@@ -223,44 +224,6 @@ class JsonOnlyMiddleware:
                         return
                     break
         await self.app(scope, receive, send)
-
-
-class KeepAliveLimitMiddleware:
-    """Ask the client to reconnect after ``max_requests`` requests on one connection.
-
-    Why: the workers share one listening socket and the event loop accepts greedily, so
-    clients that open all their keep-alive connections at once (a load balancer, a load
-    generator) can all land on one worker while the other idles. Closing a connection
-    every few dozen requests (nginx's ``keepalive_requests`` idea) lets connections
-    spread over the workers; the cost is one TCP handshake per ``max_requests``.
-    """
-
-    def __init__(self, app: Any, max_requests: int = 25) -> None:
-        self.app = app
-        self.max_requests = max_requests
-        self._served: dict[tuple, int] = {}
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        client = scope.get("client")
-        if scope["type"] != "http" or not client or self.max_requests <= 0:
-            await self.app(scope, receive, send)
-            return
-        key = tuple(client)
-        count = self._served.get(key, 0) + 1
-        if count < self.max_requests:
-            if len(self._served) > 50_000:  # forget connections that went away
-                self._served.clear()
-            self._served[key] = count
-            await self.app(scope, receive, send)
-            return
-        self._served.pop(key, None)
-
-        async def closing_send(message: dict) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
-            await send(message)
-
-        await self.app(scope, receive, closing_send)
 
 
 def tracing_config() -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import numpy as np
@@ -346,12 +347,27 @@ def test_bento_carries_model_labels_and_metadata(serving_bento: ExportedBento) -
     assert bento["labels"]["zenml_version"] == "12"
 
 
-def test_keep_alive_connections_are_recycled_so_workers_share_the_load(bento_server: BentoServer) -> None:
+def test_a_lone_keep_alive_connection_is_kept(bento_server: BentoServer) -> None:
+    """Default settings: a client alone on its worker keeps its connection past 25 requests
+    (recycling it would only move it to a random worker; accidents/serving/keep_alive.py)."""
     with httpx.Client(base_url=bento_server.url, headers=bento_server.headers, timeout=30) as client:
-        answers = [client.post("/predict", json={"road_users": [VALID]}) for _ in range(25)]
+        answers = [client.post("/predict", json={"road_users": [VALID]}) for _ in range(60)]
     assert all(a.status_code == 200 for a in answers)
-    assert [a.headers.get("connection") for a in answers[:24]] == [None] * 24
-    assert answers[24].headers.get("connection") == "close"
+    assert [a.headers.get("connection") for a in answers] == [None] * 60
+
+
+def test_busy_keep_alive_connections_are_recycled_so_workers_share_the_load(bento_server: BentoServer) -> None:
+    """8 connections sending at once over 2 workers: at least one worker serves several at the
+    same time, so some connections are asked to reconnect (after 25 requests each)."""
+    def send(n: int) -> list[str | None]:
+        with httpx.Client(base_url=bento_server.url, headers=bento_server.headers, timeout=30) as client:
+            answers = [client.post("/predict", json={"road_users": [VALID]}) for _ in range(n)]
+        assert all(a.status_code == 200 for a in answers)
+        return [a.headers.get("connection") for a in answers]
+
+    with ThreadPoolExecutor(8) as pool:
+        headers = [h for answers in pool.map(send, [60] * 8) for h in answers]
+    assert set(headers) == {None, "close"} and headers.count("close") >= 2
 
 
 def _schema_fields(spec: dict, schema: dict) -> set[str]:
