@@ -55,7 +55,7 @@ from accidents.serving.asgi_answers import send_json
 from accidents.serving.coalesce import Coalescer
 from accidents.serving.examples import EXAMPLES
 from accidents.serving.explain import Explainer
-from accidents.serving.keep_alive import KeepAliveLimitMiddleware
+from accidents.serving.keep_alive import KeepAliveLimitMiddleware, max_requests_from_env
 from accidents.serving.prediction_log import DEFAULT_LINGER_MS, LogSettings, PredictionLogWriter
 from accidents.serving.request_limits import (
     BodySizeLimitMiddleware,
@@ -437,7 +437,7 @@ class RoadAccidentSeverity:
 _API_PATHS = tuple(method.route for method in RoadAccidentSeverity.apis.values())
 # Starlette makes the first-added middleware the outermost: the API key is checked first.
 RoadAccidentSeverity.add_asgi_middleware(
-    KeepAliveLimitMiddleware, max_requests=int(os.environ.get("ACCIDENTS_KEEPALIVE_REQUESTS", "25")))
+    KeepAliveLimitMiddleware, max_requests=max_requests_from_env())
 RoadAccidentSeverity.add_asgi_middleware(ApiKeyMiddleware, protected=_API_PATHS)
 RoadAccidentSeverity.add_asgi_middleware(BodySizeLimitMiddleware, max_mb=MAX_BODY_MB)
 RoadAccidentSeverity.add_asgi_middleware(JsonOnlyMiddleware, protected=_API_PATHS)

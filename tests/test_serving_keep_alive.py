@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import asyncio
 
-from accidents.serving.keep_alive import KeepAliveLimitMiddleware
+import pytest
+
+from accidents.serving.keep_alive import (
+    DEFAULT_MAX_REQUESTS,
+    KEEPALIVE_ENV,
+    KeepAliveLimitMiddleware,
+    max_requests_from_env,
+)
 
 
 class _App:
@@ -99,3 +106,15 @@ def test_zero_turns_recycling_off() -> None:
         return closes
 
     assert asyncio.run(run()) == [False] * 51
+
+
+def test_the_setting_defaults_to_200_and_refuses_what_is_not_a_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(KEEPALIVE_ENV, raising=False)
+    assert max_requests_from_env() == DEFAULT_MAX_REQUESTS == 200
+    assert KeepAliveLimitMiddleware(_App()).max_requests == 200
+    monkeypatch.setenv(KEEPALIVE_ENV, "0")
+    assert max_requests_from_env() == 0
+    for bad in ("-1", "ten", "2.5"):
+        monkeypatch.setenv(KEEPALIVE_ENV, bad)
+        with pytest.raises(ValueError, match=rf"\$ACCIDENTS_KEEPALIVE_REQUESTS must be a whole number.*{bad!r}"):
+            max_requests_from_env()

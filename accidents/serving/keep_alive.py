@@ -8,7 +8,8 @@ elsewhere: at 32 connections this spread them over both workers.
 
 But a reconnect lands on a random worker. Recycling every connection also broke up a
 balanced spread: with 2 connections on 2 workers, both on one worker about half the time
-(1,000-row batches: 253k rows/s recycling, 285k not, same CPU per request; docs/serving.md).
+(1,000-row batches: 253k rows/s recycling every 25 requests, 285k not, same CPU per request;
+docs/serving.md).
 So a connection is only recycled when its worker was serving another request at the same
 time during its last ``max_requests`` requests: a worker that has a connection to itself
 keeps it, a worker holding several busy connections hands one back to the lottery.
@@ -16,10 +17,30 @@ keeps it, a worker holding several busy connections hands one back to the lotter
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+KEEPALIVE_ENV = "ACCIDENTS_KEEPALIVE_REQUESTS"
+#: Requests per shared connection before it is asked to reconnect. Why 200, not nginx's
+#: usual 100 or the 25 used before: a reconnect costs the server and the client about a
+#: request's worth of CPU or more when requests are single rows (~0.4 ms), so at 32
+#: connections one in 25 cost ~10 %; 200 still re-spreads a busy connection every second or
+#: two. Three interleaved runs (docs/serving.md, "Keep-alive recycling"): c=32 4,528 ->
+#: 5,015 req/s, c=8 3,133 -> 3,300, 1,000-row batches unchanged (276k -> 284k).
+DEFAULT_MAX_REQUESTS = 200
 #: Forget connection counts beyond this many clients (connections that went away are not seen).
 MAX_TRACKED = 50_000
+
+
+def max_requests_from_env() -> int:
+    """``$ACCIDENTS_KEEPALIVE_REQUESTS``, else ``DEFAULT_MAX_REQUESTS`` (0: never recycle)."""
+    raw = os.environ.get(KEEPALIVE_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_REQUESTS
+    if not raw.isdigit():
+        raise ValueError(f"${KEEPALIVE_ENV} must be a whole number of requests >= 0 "
+                         f"(0: never ask a client to reconnect), got {raw!r}")
+    return int(raw)
 
 
 class KeepAliveLimitMiddleware:
@@ -27,7 +48,7 @@ class KeepAliveLimitMiddleware:
     worker served another request concurrently with one of them; ``max_requests <= 0``: never.
     """
 
-    def __init__(self, app: Any, max_requests: int = 25) -> None:
+    def __init__(self, app: Any, max_requests: int = DEFAULT_MAX_REQUESTS) -> None:
         self.app = app
         self.max_requests = max_requests
         self.in_flight = 0
