@@ -53,6 +53,17 @@ def _times_match(values: Sequence[str]) -> bool:
     return joined.count("\n") == len(values) and _HRMN_LINES.fullmatch(joined) is not None
 
 
+def _checked(columns: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The rules on the lists msgspec read (the times in one regex call, then the numpy rules
+    of ``columns``), or None: pydantic's path then answers, its errors located as always."""
+    if not _times_match(columns["hrmn"]):
+        return None
+    try:
+        return validate_columns(columns)
+    except ValidationError:
+        return None
+
+
 def _item_type(kind: str) -> Any:
     """The msgspec type of one value of a field (a column's item, a row's field): as strict
     as JSON allows; the ``hrmn`` pattern is ``_times_match``'s, once per batch."""
@@ -103,11 +114,8 @@ def decode_columns_body(body: bytes) -> tuple[RoadUserColumns, bool] | None:
     except msgspec.DecodeError:  # ValidationError is a DecodeError: wrong type, length, field
         return None
     cols = parsed.columns
-    if not _times_match(cols.hrmn):
-        return None
-    try:
-        arrays = validate_columns({name: getattr(cols, name) for name in FIELD_SPECS})
-    except ValidationError:  # located under "columns" by the pydantic path
+    arrays = _checked({name: getattr(cols, name) for name in FIELD_SPECS})
+    if arrays is None:
         return None
     batch = RoadUserColumns.model_construct()
     batch._arrays = arrays
@@ -148,13 +156,8 @@ def decode_rows_body(body: bytes, decoder: msgspec.json.Decoder) -> tuple[Valida
     except msgspec.DecodeError:
         return None
     columns = dict(zip(FIELD_SPECS, zip(*map(_ROW_VALUES, parsed.road_users), strict=True), strict=True))
-    if not _times_match(columns["hrmn"]):
-        return None
-    try:
-        arrays = validate_columns(columns)
-    except ValidationError:
-        return None
-    return ValidatedRows(arrays), parsed.explain
+    arrays = _checked(columns)
+    return None if arrays is None else (ValidatedRows(arrays), parsed.explain)
 
 
 def _fast_input_class(spec: type, field: str, decode: Callable[[bytes], tuple[Any, bool] | None]) -> type:
