@@ -17,8 +17,9 @@ keeps it, a worker holding several busy connections hands one back to the lotter
 
 from __future__ import annotations
 
-import os
 from typing import Any
+
+from accidents.serving.env_settings import whole_number_setting
 
 KEEPALIVE_ENV = "ACCIDENTS_KEEPALIVE_REQUESTS"
 #: Requests per shared connection before it is asked to reconnect. Why 200, not nginx's
@@ -34,13 +35,8 @@ MAX_TRACKED = 50_000
 
 def max_requests_from_env() -> int:
     """``$ACCIDENTS_KEEPALIVE_REQUESTS``, else ``DEFAULT_MAX_REQUESTS`` (0: never recycle)."""
-    raw = os.environ.get(KEEPALIVE_ENV, "").strip()
-    if not raw:
-        return DEFAULT_MAX_REQUESTS
-    if not raw.isdigit():
-        raise ValueError(f"${KEEPALIVE_ENV} must be a whole number of requests >= 0 "
-                         f"(0: never ask a client to reconnect), got {raw!r}")
-    return int(raw)
+    return whole_number_setting(KEEPALIVE_ENV, DEFAULT_MAX_REQUESTS, 0, "requests",
+                                " (0: never ask a client to reconnect)")
 
 
 class KeepAliveLimitMiddleware:

@@ -23,7 +23,6 @@ real BAAC samples, for both model kinds.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from accidents.learning.model import derive_matrix, hours_of
+from accidents.serving.env_settings import whole_number_setting
 from accidents.serving.fields import FIELD_SPECS
 
 #: ``derive_matrix``'s numeric sources, read from the validated columns.
@@ -42,10 +42,7 @@ THREADS_ENV = "ACCIDENTS_SCORER_THREADS"
 
 def scorer_threads() -> int:
     """XGBoost threads for a large call: ``$ACCIDENTS_SCORER_THREADS``, else 2."""
-    raw = os.environ.get(THREADS_ENV, "").strip() or "2"
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"${THREADS_ENV} must be a whole number of threads >= 1, got {raw!r}")
-    return int(raw)
+    return whole_number_setting(THREADS_ENV, 2, 1, "threads")
 
 
 class Scorer:
